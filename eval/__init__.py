@@ -1,0 +1,1 @@
+"""Retrieval evaluation: a question set with gold substrings, metrics per question type."""

@@ -1,0 +1,78 @@
+"""parse -> embed -> build: write a new index build and switch to it."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .dense import make_dense_index, write_dense_index
+from .embed import load_embedder
+from .lexical import LexicalIndex, tokenize
+from .parse import parse_seeds
+from .records import Passage
+from .store import (
+    Progress,
+    build_lock,
+    corpus_hash,
+    new_build_dir,
+    publish,
+    write_manifest,
+    write_passages,
+)
+
+BATCH = 64
+
+
+def embedding_text(p: Passage) -> str:
+    """What the dense side sees of a passage: the sentence, led by its section title."""
+    title = p.section.split("、", 1)[-1] if p.section else ""
+    return f"{title}：{p.text}" if title else p.text
+
+
+def build_index(seeds_dir: Path, root: Path, model: str | None = None, progress: Progress | None = None) -> Path:
+    """Build an index of every plan in `seeds_dir` under `root`; returns the new build folder."""
+    say = progress or (lambda _msg: None)
+    seeds_dir, root = Path(seeds_dir), Path(root)
+    embedder = load_embedder(model)
+    with build_lock(root):
+        started = time.perf_counter()
+        passages = parse_seeds(seeds_dir)
+        digest = corpus_hash(seeds_dir)
+        say(f"parsed {len(passages)} passages from {seeds_dir}")
+        build_dir = new_build_dir(root)
+        write_passages(build_dir / "passages.jsonl", passages)
+
+        texts = [embedding_text(p) for p in passages]
+        chunks = []
+        for i in range(0, len(texts), BATCH):
+            chunks.append(embedder.embed_passages(texts[i:i + BATCH]))
+            say(f"embedded {min(i + BATCH, len(texts))}/{len(texts)} passages with {embedder.name}")
+        vectors = np.ascontiguousarray(np.vstack(chunks), dtype=np.float32)
+        np.save(build_dir / "vectors.npy", vectors, allow_pickle=False)
+        dense = make_dense_index(vectors)
+        write_dense_index(dense, build_dir / "dense.faiss")
+
+        lexical = LexicalIndex.build([tokenize(p.text) for p in passages])
+        lexical.save(build_dir / "bm25")
+        say("built the FAISS and BM25 indexes")
+
+        documents = sorted({p.document for p in passages})
+        write_manifest(build_dir, {
+            "model": {"id": embedder.name, "dim": embedder.dim},
+            "corpus_hash": digest,
+            "seeds": str(seeds_dir.resolve()),
+            "documents": documents,
+            "passages": len(passages),
+            "dense_index": type(dense).__name__,
+            "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "build_seconds": round(time.perf_counter() - started, 2),
+        })
+        publish(root, build_dir)
+        say(f"index ready at {build_dir}")
+        return build_dir
+
+
+def describe(build_dir: Path) -> dict:
+    return json.loads((Path(build_dir) / "manifest.json").read_text(encoding="utf-8"))

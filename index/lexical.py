@@ -1,0 +1,107 @@
+"""Keyword side of the index: jieba tokens (with the plan's own names kept whole) and BM25.
+
+jieba's dictionary cache is a marshal file; it is read only from a folder planqa owns
+(PLANQA_CACHE, default ~/.cache/planqa), never from the shared temp folder jieba uses by default.
+"""
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .text import arabic_numerals, normalize
+
+USERDICT = Path(__file__).with_name("userdict.txt")
+
+# Question words and fillers that say nothing about which task is meant.
+STOPWORDS = frozenset("""
+的 了 和 与 及 或 是 在 有 为 将 把 被 对 等 并 也 都 就 还 又 着 上 中 下 里 个 这 那 其
+吗 呢 吧 啊 呀 么 什么 哪些 哪个 哪里 哪儿 怎么 怎样 如何 多少 几 几个 是否 有没有 有无 会 要 能
+今年 明年 去年 2024 2024年 年 计划 工作 方面 关于 具体 主要 内容 情况 问题 请问 一下 需要 我们 我 你 他们
+区里 全区 通州区
+the a an of to in on for and or is are was what which how many much when where who will be does do
+""".split())
+
+_WORD = re.compile(r"\w", re.UNICODE)
+_lock = threading.Lock()
+_tokenizer = None
+
+
+def cache_dir() -> Path:
+    """A private folder for jieba's cache, created 0700 and refused if another user can write it."""
+    root = Path(os.environ.get("PLANQA_CACHE") or Path.home() / ".cache" / "planqa")
+    try:
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = root.stat()
+        if st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return root
+    except OSError:
+        pass
+    return Path(tempfile.mkdtemp(prefix="planqa-"))  # private and new: nothing stale to read
+
+
+def _jieba():
+    global _tokenizer
+    with _lock:
+        if _tokenizer is None:
+            import logging
+
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tk = jieba.Tokenizer()
+            tk.tmp_dir = str(cache_dir())
+            tk.initialize()
+            tk.load_userdict(str(USERDICT))
+            _tokenizer = tk
+        return _tokenizer
+
+
+def tokenize(text: str) -> list[str]:
+    """Search tokens of a passage or question, in order, duplicates kept."""
+    norm = arabic_numerals(normalize(text))
+    tokens = []
+    for tok in _jieba().cut_for_search(norm, HMM=True):
+        tok = tok.strip()
+        if tok and _WORD.search(tok) and tok not in STOPWORDS:
+            tokens.append(tok)
+    return tokens
+
+
+class LexicalIndex:
+    """BM25 (bm25s, Lucene variant) over jieba tokens, saved as plain .npy/JSON files."""
+
+    def __init__(self, bm25, n_docs: int) -> None:
+        self._bm25 = bm25
+        self.n_docs = n_docs
+
+    @classmethod
+    def build(cls, token_lists: list[list[str]]) -> LexicalIndex:
+        import bm25s
+
+        bm25 = bm25s.BM25()
+        # bm25s needs at least one token per document; an empty one gets a placeholder.
+        bm25.index([toks or ["\u2205"] for toks in token_lists], show_progress=False)
+        return cls(bm25, len(token_lists))
+
+    def save(self, folder: Path) -> None:
+        self._bm25.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path, n_docs: int) -> LexicalIndex:
+        import bm25s
+
+        bm25 = bm25s.BM25.load(str(folder), mmap=False, allow_pickle=False)
+        return cls(bm25, n_docs)
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """BM25 score of every passage for the query tokens (zeros when none is known)."""
+        ids = self._bm25.get_tokens_ids(query_tokens)
+        if not ids:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)

@@ -1,0 +1,5 @@
+import sys
+
+from planqa.cli import main
+
+sys.exit(main())

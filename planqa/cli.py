@@ -1,0 +1,131 @@
+"""The `planqa` command: index, ask, eval, serve, commitments, export-model.
+
+Library errors (PlanQAError) become a one-line message and a non-zero exit here and nowhere else.
+Each command imports only what it needs: `ask` never imports gradio or torch.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from index.errors import IndexMissingError, InputError, PlanQAError
+from index.paths import default_index, default_seeds
+
+EXIT_INPUT = 2
+EXIT_ERROR = 1
+
+
+def _common(p: argparse.ArgumentParser, seeds: bool = True) -> None:
+    p.add_argument("--index", type=Path, default=None, help="index folder (default: PLANQA_INDEX or .planqa/index)")
+    if seeds:
+        p.add_argument("--seeds", type=Path, default=None, help="folder of plan files (default: PLANQA_SEEDS or seeds/)")
+    p.add_argument("--model", default=None,
+                   help="e5-small-q4 (bundled, default) or a sentence-transformers model name or folder (PLANQA_MODEL)")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="planqa", description="Search and quote the district work plan.")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="build the index from the seeds folder")
+    p.add_argument("--seeds", type=Path, default=None)
+    p.add_argument("--out", type=Path, default=None, help="index folder (default: PLANQA_INDEX or .planqa/index)")
+    p.add_argument("--model", default=None)
+
+    p = sub.add_parser("ask", help="answer a question with quotes from the plan")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, default=5, help="passages to show (default 5)")
+    p.add_argument("--chapter", type=int, default=None, help="only this chapter (1-7)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    _common(p)
+
+    p = sub.add_parser("eval", help="retrieval accuracy on a question set; non-zero exit below the gate")
+    p.add_argument("--questions", type=Path, default=None)
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--retriever", choices=("dense", "bm25", "hybrid"), action="append", default=None,
+                   help="repeatable; default: all three side by side")
+    p.add_argument("--report", type=Path, default=None, help="write the full report as JSON")
+    p.add_argument("--no-gate", action="store_true", help="print the metrics without failing below the gate")
+    _common(p)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as e:
+        print(f"planqa: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    except PlanQAError as e:
+        print(f"planqa: {e}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _progress(msg: str) -> None:
+    print(f"planqa: {msg}", file=sys.stderr, flush=True)
+
+
+def open_searcher(args: argparse.Namespace, build_missing: bool = True):
+    """The index named by the options; built first when there is none yet."""
+    from index.build import build_index
+    from index.search import Searcher
+
+    root = args.index or default_index()
+    seeds = args.seeds or default_seeds()
+    try:
+        return Searcher.load(root, seeds, args.model)
+    except IndexMissingError:
+        if not build_missing:
+            raise
+        _progress(f"no index at {root} yet; building it from {seeds}")
+        build_index(seeds, root, args.model, progress=_progress)
+        return Searcher.load(root, seeds, args.model)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from index.build import build_index
+
+    build_index(args.seeds or default_seeds(), args.out or default_index(), args.model, progress=_progress)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa.answer import answer
+    from qa.render import answer_json, answer_text
+
+    if args.k < 1:
+        raise InputError(f"--k must be >= 1, got {args.k}")
+    searcher = open_searcher(args)
+    result = answer(searcher, args.question, k=args.k, chapter=args.chapter)
+    if args.json:
+        print(json.dumps(answer_json(result), ensure_ascii=False))
+    else:
+        print(answer_text(result, color=sys.stdout.isatty() and not os.environ.get("NO_COLOR")))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.run import QUESTIONS, evaluate, format_table, gate_failures, load_questions, write_report
+
+    searcher = open_searcher(args)
+    try:
+        questions = load_questions(args.questions or QUESTIONS)
+    except (OSError, ValueError) as e:
+        raise InputError(str(e)) from e
+    modes = tuple(args.retriever or ("hybrid", "dense", "bm25"))
+    report = evaluate(searcher, questions, modes, k=args.k)
+    print(format_table(report))
+    if args.report:
+        write_report(report, args.report)
+        print(f"\nreport written to {args.report}")
+    failures = [] if args.no_gate else gate_failures(report)
+    for f in failures:
+        print(f"GATE FAILED: {f}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval}

@@ -1,0 +1,1 @@
+"""planqa's answering layer: questions in, quoted passages (or an honest "not covered") out."""

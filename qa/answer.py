@@ -1,0 +1,148 @@
+"""answer: retrieve, decide whether the plan covers the question, and say so plainly.
+
+There is no generator: an answer is the matching passages quoted as published, or the statement
+that the plan does not cover the question. A weak best match is never presented as an answer.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.errors import InputError
+from index.lexical import tokenize
+from index.search import Hit, Searcher
+from index.text import normalize
+
+MAX_QUESTION_CHARS = 500
+NOT_FOUND = "计划中未找到与该问题直接相关的内容"
+
+# Abstention, calibrated on eval/questions.jsonl (see eval/README.md): the best passage must stand
+# out from the rest of the plan (dense z-score; English questions score lower across languages)
+# unless the question's keywords match strongly.
+MIN_Z = 2.4
+MIN_Z_ENGLISH = 2.0
+STRONG_BM25 = 4.0
+# Hits after the first are kept while they stay this close to it (cosine + keyword bonus).
+KEEP_WITHIN = 0.03
+
+# Places and codes the plan would name if it covered them: "朝阳区", "M101", "PM2.5", "2025年".
+_ADMIN = re.compile(r"^(?P<stem>[\u4e00-\u9fff]{2,6}?)(?:新区|区|市|县|镇|乡|省|街道)$")
+_CODE = re.compile(r"[a-z][a-z0-9.+]*[a-z0-9]|\d+号线|(?:19|20)\d\d(?=年)")
+# A question that asks for a number is not answered by a passage that states none, and one that
+# asks for money is not answered by a passage without an amount in 元.
+_ASKS_NUMBER = re.compile(r"多少|几[个所家条座项名张辆天年万]|几$|how many|how much|what (?:is the )?(?:number|share|percentage)")
+_ASKS_MONEY = re.compile(r"多少钱|资金|费用|收费|价格|均价|房价|票价|门票|预算|补贴|投资额|budget|cost|price|rent|fee|subsid")
+_STATES_NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万]+(?=[家个所座条宗项名人万千亿米平辆台栋处届期])")
+_ASKS_UNIT = re.compile(r"(?:多少|几)(?P<unit>[个所家条座项名张辆台栋处届期宗])")
+_NUMERAL = "0-9一二两三四五六七八九十百千万"
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answered: bool
+    hits: tuple[Hit, ...]
+    message: str  # the lead line shown above the quotes
+    unknown: tuple[str, ...] = ()  # names in the question the plan never mentions
+
+
+def clean_question(question: str) -> str:
+    """The question without control or invisible characters; refuses empty and overlong ones."""
+    if not isinstance(question, str):
+        raise InputError("问题必须是文字")
+    kept = "".join(
+        " " if ch.isspace() else ch
+        for ch in question
+        if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+    )
+    kept = " ".join(kept.split())
+    if len(kept) > MAX_QUESTION_CHARS:
+        raise InputError(f"问题太长：最多 {MAX_QUESTION_CHARS} 字，收到 {len(kept)} 字。请只问一件事。")
+    if not any(ch.isalnum() for ch in normalize(kept)):
+        raise InputError("请输入一个问题，例如：今年新建多少家养老服务驿站？")
+    return kept
+
+
+def unknown_names(searcher: Searcher, question: str) -> tuple[str, ...]:
+    """Places and codes in a Chinese question that appear nowhere in the plan."""
+    norm = normalize(question)
+    if not _HAN.search(norm):
+        return ()
+    corpus = searcher.corpus_text
+    found = []
+    for tok in dict.fromkeys(tokenize(norm)):
+        m = _ADMIN.match(tok)
+        if m and tok not in corpus and m.group("stem") not in corpus:
+            found.append(tok)
+    found += [c for c in dict.fromkeys(_CODE.findall(norm)) if c not in corpus]
+    return tuple(found)
+
+
+def answer(searcher: Searcher, question: str, k: int = 5, chapter: int | None = None,
+           mode: str = "hybrid") -> Answer:
+    """The passages that answer a question, or an honest statement that the plan does not."""
+    q = clean_question(question)
+    hits = searcher.search(q, k=k, mode=mode, chapter=chapter)
+    covered, unknown = judge(searcher, q, hits)
+    if not covered:
+        why = f"（计划中没有提到：{'、'.join(unknown)}）" if unknown else ""
+        return Answer(q, False, tuple(hits), NOT_FOUND + why, unknown)
+    kept = tuple(h for h in hits if h.score >= hits[0].score - KEEP_WITHIN)
+    return Answer(q, True, kept, f"计划中有 {len(kept)} 处相关内容：")
+
+
+def judge(searcher: Searcher, question: str, hits: list[Hit]) -> tuple[bool, tuple[str, ...]]:
+    """(whether the plan covers the question, names in it the plan never mentions)."""
+    unknown = unknown_names(searcher, question)
+    return bool(hits) and not unknown and credible(searcher, question, hits), unknown
+
+
+def credible(searcher: Searcher, question: str, hits: list[Hit]) -> bool:
+    """Whether the best passage is a real match, not just the least bad one."""
+    top = hits[0]
+    asked = normalize(question)
+    if _ASKS_MONEY.search(asked) and "元" not in top.passage.text:
+        return False
+    if _ASKS_NUMBER.search(asked) and not _STATES_NUMBER.search(top.passage.text):
+        return False
+    unit = _ASKS_UNIT.search(asked)
+    if unit and not re.search(f"[{_NUMERAL}]{unit.group('unit')}", top.passage.text):
+        return False
+    if "率" in asked and _ASKS_NUMBER.search(asked) and "%" not in normalize(top.passage.text):
+        return False
+    if max(h.lexical for h in hits) >= STRONG_BM25:
+        return True
+    mean, std = searcher.dense_background(question)
+    floor = MIN_Z if _HAN.search(asked) else MIN_Z_ENGLISH
+    return bool(std > 0 and (max(h.dense for h in hits) - mean) / std >= floor)
+
+
+def highlight(text: str, terms: tuple[str, ...]) -> list[tuple[str, bool]]:
+    """Split a quote into (piece, matched) runs, marking where the question's words occur."""
+    if not terms:
+        return [(text, False)]
+    norm, src = _norm_map(text)
+    marked = np.zeros(len(text), dtype=bool)
+    for term in sorted(set(terms), key=len, reverse=True):
+        t = normalize(term)
+        if not t:
+            continue
+        for m in re.finditer(re.escape(t), norm):
+            marked[src[m.start()]: src[m.end() - 1] + 1] = True
+    runs: list[tuple[str, bool]] = []
+    for ch, flag in zip(text, marked):
+        if runs and runs[-1][1] == bool(flag):
+            runs[-1] = (runs[-1][0] + ch, bool(flag))
+        else:
+            runs.append((ch, bool(flag)))
+    return runs
+
+
+def _norm_map(text: str) -> tuple[str, list[int]]:
+    from index.text import normalize_with_map
+
+    return normalize_with_map(text)

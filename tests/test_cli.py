@@ -1,0 +1,83 @@
+import json
+import os
+import subprocess
+import sys
+
+from conftest import DOC, ROOT, SEEDS
+
+
+def run(*args, index_root=None, check=True):
+    env = dict(os.environ)
+    cmd = [sys.executable, "-m", "planqa", *args]
+    if index_root is not None:
+        cmd += ["--index", str(index_root), "--seeds", str(SEEDS)]
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=check)
+
+
+def test_ask_json_prints_exactly_one_object(index_root):
+    out = run("ask", "--json", "--k", "5", "How many public kindergartens will open?", index_root=index_root)
+    obj = json.loads(out.stdout)
+    assert set(obj) >= {"question", "answered", "hits"}
+    assert obj["answered"] is True
+    top = obj["hits"][0]
+    assert set(top) >= {"id", "text", "document", "chapter", "section", "score"}
+    assert (top["id"], top["text"], top["document"]) == (
+        f"{DOC}:6.1.4", "推进新开公办幼儿园6所,增加学前学位1080个。", DOC)
+    assert top["section"] == "1、持续推进公共服务资源扩容提质"
+
+
+def test_ask_text_shows_quote_reference_and_id(index_root):
+    out = run("ask", "今年改造多少个老旧小区？", index_root=index_root).stdout
+    assert out.splitlines() == [
+        "计划中有 1 处相关内容：",
+        "",
+        "1. 完成10个**老旧小区改造**。",
+        "   第五部分【坚持以“精治”“智治”“品质”为支撑…】 › 1、精雕细琢提升城市品质",
+        f"   {DOC}:5.1.3  score {out.split('score ')[1].strip()}",
+    ]
+
+
+def test_ask_abstains_in_json(index_root):
+    obj = json.loads(run("ask", "--json", "地铁M101线什么时候开通？", index_root=index_root).stdout)
+    assert obj["answered"] is False and obj["hits"] == []
+    assert obj["message"].startswith("计划中未找到与该问题直接相关的内容")
+
+
+def test_empty_question_exits_2_with_message(index_root):
+    out = run("ask", "  ", index_root=index_root, check=False)
+    assert out.returncode == 2 and out.stdout == ""
+    assert "请输入一个问题" in out.stderr
+
+
+def test_chapter_option(index_root):
+    obj = json.loads(run("ask", "--json", "--chapter", "3", "养老", index_root=index_root).stdout)
+    assert obj["hits"][0]["id"] == f"{DOC}:3.3.5"
+
+
+def test_stale_index_names_the_rebuild_command(index_root, tmp_path):
+    other = tmp_path / "seeds"
+    other.mkdir()
+    (other / "a.md").write_text("新建一座公园。", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "planqa", "ask", "公园", "--index", str(index_root), "--seeds", str(other)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1
+    assert f"planqa index --seeds {other} --out {index_root}" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_ask_path_imports_neither_gradio_nor_torch(index_root):
+    code = (
+        "import sys; from planqa.cli import main; "
+        f"rc = main(['ask', '东六环', '--index', {str(index_root)!r}, '--seeds', {str(SEEDS)!r}]); "
+        "bad = [m for m in ('gradio', 'torch', 'sentence_transformers') if m in sys.modules]; "
+        "print('LOADED', bad); sys.exit(rc)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "LOADED []" in out.stdout
+
+
+def test_index_command_builds_into_out(tmp_path):
+    out = run("index", "--seeds", str(SEEDS), "--out", str(tmp_path / "idx"))
+    assert "index ready" in out.stderr
+    assert (tmp_path / "idx" / "CURRENT").is_file()
