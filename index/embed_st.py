@@ -60,7 +60,8 @@ class SentenceTransformerEmbedder:
         else:
             self.query_prefix, self.passage_prefix = _family_prefixes(self.name)
 
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension  # renamed in sentence-transformers 6
+        # renamed in sentence-transformers 6
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         dim = get_dim()
         self.dim = int(dim) if dim else int(self._encode(["dim probe"], "").shape[1])
 

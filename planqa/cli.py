@@ -50,6 +50,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, default=None, help="write the full report as JSON")
     p.add_argument("--no-gate", action="store_true", help="print the metrics without failing below the gate")
     _common(p)
+
+    p = sub.add_parser("serve", help="run the chat page (builds the index first when missing)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=7860)
+    _common(p)
+
+    p = sub.add_parser("commitments", help="every task sentence as a row: actions, quantities, places, quote")
+    p.add_argument("--csv", type=Path, default=None, help="write a CSV file (UTF-8 with BOM) instead of printing")
+    p.add_argument("--chapter", type=int, default=None)
+    p.add_argument("--grep", default=None, help="only rows whose quote, place or section contains this word")
+    p.add_argument("--seeds", type=Path, default=None)
     return ap
 
 
@@ -128,4 +139,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval}
+def cmd_serve(args: argparse.Namespace) -> int:
+    searcher = open_searcher(args)
+    from qa.app import launch
+
+    _progress(f"chat page on http://{args.host}:{args.port} (Ctrl+C to stop)")
+    launch(searcher, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_commitments(args: argparse.Namespace) -> int:
+    from index.parse import parse_seeds
+    from qa.commitments import CSV_COLUMNS, as_rows, commitments, to_csv
+
+    rows = commitments(parse_seeds(args.seeds or default_seeds()), chapter=args.chapter, grep=args.grep)
+    if args.csv:
+        to_csv(rows, args.csv)
+        _progress(f"{len(rows)} rows written to {args.csv}")
+        return 0
+    print("\t".join(CSV_COLUMNS))
+    for row in as_rows(rows):
+        print("\t".join(cell.replace("\t", " ") for cell in row))
+    return 0
+
+
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve, "commitments": cmd_commitments}

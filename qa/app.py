@@ -1,0 +1,172 @@
+"""The chat page: a factory that builds the Gradio app, and pure handlers that tests call directly.
+
+Only `launch` starts a server. Everything from a document is escaped (see views.py).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from functools import partial
+from pathlib import Path
+
+from index.errors import InputError, PlanQAError
+from index.search import Searcher
+
+from .answer import answer
+from .views import answer_messages, esc, outline_html
+
+log = logging.getLogger("planqa.app")
+
+EXAMPLES = [
+    "今年新建多少家养老服务驿站？",
+    "东六环入地改造什么时候通车？",
+    "老旧小区改造有多少个？",
+    "张家湾今年有哪些项目？",
+    "民生方面有哪些实事？",
+    "How many public kindergartens will open?",
+]
+ALL_CHAPTERS = 0
+MAX_K = 10
+QUEUE_CONCURRENCY = 2  # two cores; the encoder runs one question at a time anyway
+QUEUE_MAX_SIZE = 64
+BROKEN = "服务出错了，请稍后再试。"
+
+CSS = """
+.planqa-hit .quote { font-size: 1.05em; line-height: 1.7; }
+.planqa-hit mark { background: #ffe58f; padding: 0 1px; }
+.planqa-hit .ref { color: #555; margin-top: 4px; }
+.planqa-hit .pid { color: #999; font-family: monospace; font-size: 0.85em; }
+.planqa-hit .context { color: #444; background: #fafafa; padding: 6px; }
+.planqa-hit .context .focus { background: #e6f4ff; }
+.planqa-copy { margin-top: 4px; font-size: 0.85em; border: 1px solid #ccc; border-radius: 4px; padding: 1px 8px; }
+.planqa-none { line-height: 1.8; }
+.sent code { color: #999; margin-right: 6px; }
+"""
+
+# One delegated click handler: a quote's copy button copies the quote as published and its reference.
+COPY_JS = """
+() => {
+  document.addEventListener('click', async (ev) => {
+    const btn = ev.target.closest && ev.target.closest('.planqa-copy');
+    if (!btn) return;
+    const hit = btn.closest('.planqa-hit');
+    const text = hit.querySelector('.qtext').innerText + '\\n' + hit.querySelector('.ref').innerText;
+    try { await navigator.clipboard.writeText(text); }
+    catch (e) {
+      const area = document.createElement('textarea'); area.value = text; document.body.appendChild(area);
+      area.select(); document.execCommand('copy'); area.remove();
+    }
+    window.planqaCopied = text;
+    btn.innerText = '已复制';
+    setTimeout(() => { btn.innerText = '复制引文'; }, 1500);
+  });
+}
+"""
+
+
+def chapter_choices(searcher: Searcher) -> list[tuple[str, int]]:
+    return [("全部章节", ALL_CHAPTERS)] + [(label, no) for no, label in searcher.chapters()]
+
+
+def respond(searcher: Searcher, message: str, history: list | None, chapter: int | None, k: int | float | None):
+    """Chat handler: every question is a new search; history is only shown, never searched."""
+    history = list(history or [])
+    shown = (message or "").strip()
+    if len(shown) > 200:
+        shown = shown[:200] + "…"
+    history.append({"role": "user", "content": esc(shown) or "（空）"})
+    try:
+        k_value = max(1, min(MAX_K, int(k or 5)))
+        result = answer(searcher, message or "", k=k_value, chapter=int(chapter) if chapter else None)
+        replies = answer_messages(result, searcher.passages, EXAMPLES)
+    except InputError as e:
+        replies = [esc(str(e))]
+    except PlanQAError as e:
+        log.error("answer failed: %s", e)
+        replies = [esc("索引不可用，请让管理员重建索引（planqa index）。")]
+    history.extend({"role": "assistant", "content": r} for r in replies)
+    return history, ""
+
+
+def commitment_rows(searcher: Searcher, chapter: int | None, keyword: str | None) -> list[list[str]]:
+    from .commitments import as_rows, commitments
+
+    rows = commitments(searcher.passages, chapter=int(chapter) if chapter else None, grep=(keyword or "").strip() or None)
+    return as_rows(rows)
+
+
+def commitments_csv(searcher: Searcher, chapter: int | None, keyword: str | None) -> str:
+    """The filtered commitments as a CSV file (UTF-8 with BOM) to download."""
+    from .commitments import commitments, to_csv
+
+    rows = commitments(searcher.passages, chapter=int(chapter) if chapter else None, grep=(keyword or "").strip() or None)
+    folder = Path(tempfile.mkdtemp(prefix="planqa-csv-"))
+    path = folder / "planqa-commitments.csv"
+    to_csv(rows, path)
+    return str(path)
+
+
+def build_app(searcher: Searcher):
+    """The Gradio Blocks app for one loaded index."""
+    import gradio as gr
+
+    from .commitments import CSV_COLUMNS
+
+    choices = chapter_choices(searcher)
+    title = searcher.passages[0].doc_title
+    with gr.Blocks(title=f"planqa · {title}", analytics_enabled=False) as demo:
+        gr.Markdown(f"## planqa · {esc(title)}\n计划原文检索：回答均为计划原句，附章节出处；计划没有写的，会直说没有。")
+        with gr.Tab("问答"):
+            with gr.Row():
+                chapter = gr.Dropdown(choices=choices, value=ALL_CHAPTERS, label="章节范围", scale=3)
+                k = gr.Slider(1, MAX_K, value=5, step=1, label="最多显示条数", scale=1)
+            chat = gr.Chatbot(label="对话", height=520, buttons=[], latex_delimiters=[], feedback_options=None,
+                              sanitize_html=True, elem_id="planqa-chat")
+            with gr.Row():
+                box = gr.Textbox(placeholder="请输入问题，例如：今年新建多少家养老服务驿站？", show_label=False,
+                                 max_length=500, scale=5, elem_id="planqa-question")
+                send = gr.Button("提问", variant="primary", scale=1, elem_id="planqa-send")
+            gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[box], label="示例问题（点击填入）")
+            handler = partial(respond, searcher)
+            for trigger in (box.submit, send.click):
+                trigger(handler, inputs=[box, chat, chapter, k], outputs=[chat, box], api_name=False)
+        with gr.Tab("承诺清单"):
+            gr.Markdown("计划中的每一句任务：动作、数量、地点，原文照录。没有量化目标的句子单独标出。")
+            with gr.Row():
+                c_chapter = gr.Dropdown(choices=choices, value=ALL_CHAPTERS, label="章节", scale=2)
+                c_word = gr.Textbox(label="关键词", placeholder="如：养老、马驹桥、完工", scale=2)
+                c_download = gr.DownloadButton("下载 CSV", scale=1)
+            table = gr.Dataframe(value=commitment_rows(searcher, None, None), headers=list(CSV_COLUMNS), wrap=True,
+                                 interactive=False, max_height=640, elem_id="planqa-commitments",
+                                 column_widths=["15%", "13%", "8%", "9%", "9%", "5%", "33%", "8%"])
+            filters = [c_chapter, c_word]
+            for trigger in (c_chapter.change, c_word.submit, c_word.change):
+                trigger(partial(commitment_rows, searcher), inputs=filters, outputs=table, api_name=False,
+                        show_progress="hidden")
+                trigger(partial(commitments_csv, searcher), inputs=filters, outputs=c_download, api_name=False,
+                        show_progress="hidden")
+            demo.load(partial(commitments_csv, searcher), inputs=filters, outputs=c_download, api_name=False)
+        with gr.Tab("计划全文"):
+            gr.HTML(outline_html(searcher.passages), elem_id="planqa-outline")
+    demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
+    return demo
+
+
+def auth_from_env() -> list[tuple[str, str]] | None:
+    """Optional login: PLANQA_USER and PLANQA_PASSWORD."""
+    user, password = os.environ.get("PLANQA_USER"), os.environ.get("PLANQA_PASSWORD")
+    return [(user, password)] if user and password else None
+
+
+def launch(searcher: Searcher, host: str = "127.0.0.1", port: int = 7860, block: bool = True):
+    """Start the page with safe defaults: local bind, no share link, queue limits, no uploads."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    demo = build_app(searcher)
+    demo.launch(
+        server_name=host, server_port=port, share=False, show_error=False, max_file_size="1mb",
+        enable_monitoring=False, mcp_server=False, run_history=False, ssr_mode=False, pwa=False,
+        auth=auth_from_env(), auth_message="planqa：请登录", footer_links=["gradio"], quiet=True,
+        prevent_thread_lock=not block, css=CSS, js=COPY_JS,
+    )
+    return demo
