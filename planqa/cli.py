@@ -61,6 +61,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--chapter", type=int, default=None)
     p.add_argument("--grep", default=None, help="only rows whose quote, place or section contains this word")
     p.add_argument("--seeds", type=Path, default=None)
+
+    p = sub.add_parser("export-model", help="write the bundled multilingual-e5-small as a sentence-transformers folder")
+    p.add_argument("dir", type=Path)
     return ap
 
 
@@ -163,4 +166,19 @@ def cmd_commitments(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve, "commitments": cmd_commitments}
+def cmd_export_model(args: argparse.Namespace) -> int:
+    try:
+        from index.st_export import export_model
+    except ImportError as e:
+        raise PlanQAError(f"export-model needs sentence-transformers: pip install 'planqa[st]' ({e})") from e
+    _progress(f"exporting e5-small-q4 to {args.dir}")
+    try:
+        out = export_model(args.dir)
+    except ImportError as e:
+        raise PlanQAError(f"export-model needs sentence-transformers: pip install 'planqa[st]' ({e})") from e
+    _progress(f"done: load it with SentenceTransformer({str(out)!r}) or planqa --model {out}")
+    return 0
+
+
+COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval, "serve": cmd_serve, "commitments": cmd_commitments,
+            "export-model": cmd_export_model}
