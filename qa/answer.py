@@ -30,7 +30,11 @@ KEEP_WITHIN = 0.03
 
 # Places and codes the plan would name if it covered them: "朝阳区", "M101", "PM2.5", "2025年".
 _ADMIN = re.compile(r"^(?P<stem>[\u4e00-\u9fff]{2,6}?)(?:新区|区|市|县|镇|乡|省|街道)$")
-_CODE = re.compile(r"[a-z][a-z0-9.+]*[a-z0-9]|\d+号线|(?:19|20)\d\d(?=年)")
+# Matched on the question before casefolding: acronyms (GDP) and letter-digit codes (M101, PM2.5),
+# not ordinary words of a mixed-language question ("东六环 when 通车").
+_CODE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9.+]*[A-Z0-9](?![A-Za-z0-9])|[A-Za-z]+\d[A-Za-z0-9.]*|\d+号线|(?:19|20)\d\d(?=年)")
+# Below this many passages a z-score against the rest of the plan means nothing.
+MIN_BACKGROUND = 30
 # A question that asks for a number is not answered by a passage that states none, and one that
 # asks for money is not answered by a passage without an amount in 元.
 _ASKS_NUMBER = re.compile(r"多少|几[个所家条座项名张辆天年万]|几$|how many|how much|what (?:is the )?(?:number|share|percentage)")
@@ -78,7 +82,8 @@ def unknown_names(searcher: Searcher, question: str) -> tuple[str, ...]:
         m = _ADMIN.match(tok)
         if m and tok not in corpus and m.group("stem") not in corpus:
             found.append(tok)
-    found += [c for c in dict.fromkeys(_CODE.findall(norm)) if c not in corpus]
+    wide = unicodedata.normalize("NFKC", question)
+    found += [c for c in dict.fromkeys(_CODE.findall(wide)) if normalize(c) not in corpus]
     return tuple(found)
 
 
@@ -116,6 +121,8 @@ def credible(searcher: Searcher, question: str, hits: list[Hit]) -> bool:
         return False
     if max(h.lexical for h in hits) >= STRONG_BM25:
         return True
+    if len(searcher.passages) < MIN_BACKGROUND:
+        return top.lexical > 0
     mean, std = searcher.dense_background(question)
     floor = MIN_Z if _HAN.search(asked) else MIN_Z_ENGLISH
     return bool(std > 0 and (max(h.dense for h in hits) - mean) / std >= floor)
@@ -129,7 +136,7 @@ def highlight(text: str, terms: tuple[str, ...]) -> list[tuple[str, bool]]:
     marked = np.zeros(len(text), dtype=bool)
     for term in sorted(set(terms), key=len, reverse=True):
         t = normalize(term)
-        if not t:
+        if not t or (len(t) == 1 and _HAN.match(t)):  # a lone 家 or 个 marks noise, not meaning
             continue
         for m in re.finditer(re.escape(t), norm):
             marked[src[m.start()]: src[m.end() - 1] + 1] = True

@@ -15,7 +15,7 @@ def test_answered_question_quotes_with_reference(searcher):
 
 
 @pytest.mark.parametrize("question, unknown", [
-    ("地铁M101线什么时候开通？", ("m101",)),
+    ("地铁M101线什么时候开通？", ("M101",)),
     ("朝阳区今年新建多少家养老驿站？", ("朝阳区",)),
     ("2025年通州要新增多少学前学位？", ("2025",)),
 ])
