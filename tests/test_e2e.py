@@ -40,9 +40,10 @@ def server(index_root):
                 with urllib.request.urlopen(url, timeout=2) as r:
                     if r.status == 200:
                         break
-            except OSError:
+            except OSError as e:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {proc.stdout.read() if proc.poll() is not None else ''}")
+                    output = proc.stdout.read() if proc.poll() is not None else ""
+                    raise RuntimeError(f"server did not start: {output}") from e
                 time.sleep(0.3)
         yield url
     finally:
