@@ -81,3 +81,19 @@ def test_index_command_builds_into_out(tmp_path):
     out = run("index", "--seeds", str(SEEDS), "--out", str(tmp_path / "idx"))
     assert "index ready" in out.stderr
     assert (tmp_path / "idx" / "CURRENT").is_file()
+
+
+def test_commitments_csv_and_filters(tmp_path):
+    out = tmp_path / "c.csv"
+    done = run("commitments", "--csv", str(out), "--chapter", "6", "--grep", "养老", "--seeds", str(SEEDS))
+    assert "2 rows written" in done.stderr
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("章节 chapter,小节 section,动作 actions,数量 quantities")
+    assert lines[2].endswith(f"新建10家养老服务驿站。,{DOC}:6.2.3")
+
+
+def test_commitments_printed_as_tab_separated_rows():
+    rows = run("commitments", "--grep", "东六环", "--seeds", str(SEEDS)).stdout.splitlines()
+    assert len(rows) == 2 and rows[1].split("\t")[-2:] == ["东六环入地改造具备通车条件。", f"{DOC}:1.1.7"]
