@@ -62,7 +62,9 @@ def parse_text(source: str, document: str) -> list[Passage]:
             if kind == "chapter":
                 chapter_no, chapter, section_no, section, ordinal = chapter_no + 1, name, 0, "", 0
             elif kind == "section":
-                section_no, section, ordinal = no, f"{no}、{name}", 0
+                # A section number seen before in this chapter continues its count: ids stay unique.
+                section_no, section = no, f"{no}、{name}"
+                ordinal = sum(1 for q in passages if (q.chapter_no, q.section_no) == (chapter_no, no))
             elif not title:
                 title = name
             continue

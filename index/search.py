@@ -62,7 +62,7 @@ class Searcher:
         """Open the index in use under `root`, refusing one built from other seeds or another model."""
         root = Path(root)
         hint = rebuild_hint(seeds_dir or "seeds", root, model)
-        build_dir = current_build(root)
+        build_dir = current_build(root, hint)
         manifest = read_manifest(build_dir, hint)
         embedder = load_embedder(model)
         built_with = manifest.get("model", {}).get("id")
@@ -80,7 +80,9 @@ class Searcher:
             lexical = LexicalIndex.load(build_dir / "bm25", len(passages))
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
             raise IndexInvalidError(f"the index at {build_dir} cannot be read ({e}); rebuild it: {hint}") from e
-        if not (len(passages) == vectors.shape[0] == dense.ntotal) or vectors.shape[1] != embedder.dim:
+        # A build always holds passages (an empty corpus is refused when building); one without is damaged.
+        if (not passages or vectors.ndim != 2 or not (len(passages) == vectors.shape[0] == dense.ntotal)
+                or vectors.shape[1] != embedder.dim):
             raise IndexInvalidError(f"the index files at {build_dir} do not agree with each other; rebuild it: {hint}")
         return cls(passages, dense, vectors, lexical, embedder, manifest, build_dir)
 

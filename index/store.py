@@ -28,7 +28,6 @@ from .parse import seed_files
 from .records import Passage
 
 FORMAT_VERSION = 1
-KEEP_BUILDS = 2
 
 
 def corpus_hash(seeds_dir: Path) -> str:
@@ -84,33 +83,62 @@ def build_lock(root: Path) -> Iterator[None]:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
-def current_build(root: Path) -> Path:
-    """The build folder CURRENT points to."""
+def current_build(root: Path, hint: str | None = None) -> Path:
+    """The build folder CURRENT points to; `hint`, the rebuild command, ends every error message."""
     pointer = Path(root) / "CURRENT"
     if not pointer.is_file():
-        raise IndexMissingError(f"no index at {root}")
-    name = pointer.read_text(encoding="utf-8").strip()
-    if not name or "/" in name or name.startswith("."):
-        raise IndexInvalidError(f"the index pointer {pointer} is damaged")
+        raise IndexMissingError(f"no index at {root}" + (f"; build it: {hint}" if hint else ""))
+    fix = f"; rebuild it: {hint}" if hint else ""
+    try:
+        # A flipped bit can make the pointer invalid UTF-8: that is a damaged index, not a crash.
+        name = pointer.read_bytes().decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError) as e:
+        raise IndexInvalidError(f"the index pointer {pointer} cannot be read ({e}){fix}") from e
+    if not _is_build_name(name):
+        raise IndexInvalidError(f"the index pointer {pointer} is damaged{fix}")
     return Path(root) / "builds" / name
 
 
+def _is_build_name(name: str) -> bool:
+    """A plain folder name: nothing that could point outside builds/."""
+    return bool(name) and name.isprintable() and not name.startswith(".") and not any(c in name for c in "/\\")
+
+
+def _pointer_name(root: Path) -> str | None:
+    """The build CURRENT names, or None when there is no readable pointer."""
+    try:
+        name = (root / "CURRENT").read_bytes().decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return name if _is_build_name(name) else None
+
+
 def publish(root: Path, build_dir: Path) -> None:
-    """Point CURRENT at a finished build and remove builds older than the last few."""
+    """Point CURRENT at a finished build; keep only it and the build it replaces.
+
+    The replaced build stays because a reader may have read CURRENT just before the switch and
+    be opening its files now. Which builds to keep is decided by name, not by sorting names as
+    times: a clock stepped back must not delete the build in use.
+    """
+    previous = _pointer_name(root)
     write_atomic(root / "CURRENT", build_dir.name.encode("utf-8"))
-    builds = sorted((p for p in (root / "builds").iterdir() if p.is_dir()), key=lambda p: p.name)
-    for old in builds[:-KEEP_BUILDS]:
-        if old != build_dir:
+    for old in (root / "builds").iterdir():
+        if old.is_dir() and old.name not in (build_dir.name, previous):
             shutil.rmtree(old, ignore_errors=True)
 
 
 def new_build_dir(root: Path) -> Path:
-    """A fresh folder for a build; leftovers of killed builds (no manifest) are cleared first."""
+    """A fresh folder for a build; leftovers of killed builds are cleared first (the lock is held).
+
+    Leftovers: build folders without a manifest, and temp files of a pointer switch cut short.
+    """
     builds = root / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     for stale in builds.iterdir():
         if stale.is_dir() and not (stale / "manifest.json").exists():
             shutil.rmtree(stale, ignore_errors=True)
+    for tmp in root.glob(".CURRENT.*.tmp"):
+        tmp.unlink(missing_ok=True)
     name = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
     path = builds / name
     path.mkdir()
@@ -148,10 +176,13 @@ def read_manifest(build_dir: Path, hint: str) -> dict:
     if not path.is_file():
         raise IndexInvalidError(f"the index at {build_dir} is incomplete (no manifest); rebuild it: {hint}")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
         files = manifest["files"]
         version = manifest["format_version"]
-    except (ValueError, KeyError, TypeError) as e:
+        # Valid JSON of the wrong shape is as damaged as invalid JSON.
+        if not isinstance(files, dict) or not isinstance(manifest.get("model", {}), dict):
+            raise TypeError("unexpected manifest layout")
+    except (OSError, ValueError, KeyError, TypeError) as e:
         raise IndexInvalidError(f"the index manifest {path} is damaged; rebuild it: {hint}") from e
     if version != FORMAT_VERSION:
         raise IndexStaleError(
@@ -159,10 +190,23 @@ def read_manifest(build_dir: Path, hint: str) -> dict:
         )
     for rel, digest in files.items():
         f = build_dir / rel
+        if Path(rel).is_absolute() or ".." in Path(rel).parts:
+            raise IndexInvalidError(f"the index manifest {path} names a file outside its build; rebuild it: {hint}")
         if not f.is_file():
             raise IndexInvalidError(f"the index file {f} is missing; rebuild it: {hint}")
-        if file_sha256(f) != digest:
+        try:
+            actual = file_sha256(f)
+        except OSError as e:
+            raise IndexInvalidError(f"the index file {f} cannot be read ({e}); rebuild it: {hint}") from e
+        if actual != digest:
             raise IndexInvalidError(f"the index file {f} is corrupt (checksum mismatch); rebuild it: {hint}")
+    # Every file the loaders may read must be vouched for: a manifest with its checksums cut
+    # out would otherwise let a corrupt FAISS file load without complaint.
+    present = {p.relative_to(build_dir).as_posix() for p in build_dir.rglob("*") if p.is_file()}
+    unlisted = sorted(present - set(files) - {"manifest.json"})
+    if unlisted:
+        raise IndexInvalidError(f"the index at {build_dir} holds files its manifest has no checksum for "
+                                f"({', '.join(unlisted[:3])}); rebuild it: {hint}")
     return manifest
 
 

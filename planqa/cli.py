@@ -77,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     except PlanQAError as e:
         print(f"planqa: {e}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as e:
+        # The disk, not planqa: an unwritable --out, a full disk, a folder where a file should be.
+        print(f"planqa: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
 
 
 def _progress(msg: str) -> None:
@@ -108,12 +114,15 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.answer import answer
+    from qa.answer import answer, clean_question
     from qa.render import answer_json, answer_text
 
     if args.k < 1:
         raise InputError(f"--k must be >= 1, got {args.k}")
-    searcher = open_searcher(args)
+    clean_question(args.question)  # a bad question is refused before the index is opened
+    # A question never builds an index: the message names `planqa index`. Building here would
+    # make a quick read-only command slow and racy (two questions at once would fight for the lock).
+    searcher = open_searcher(args, build_missing=False)
     result = answer(searcher, args.question, k=args.k, chapter=args.chapter)
     if args.json:
         print(json.dumps(answer_json(result), ensure_ascii=False))
@@ -142,10 +151,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     searcher = open_searcher(args)
     from qa.app import launch
 
+    if args.host not in LOOPBACK:
+        _progress(f"warning: {args.host} lets other machines reach the page directly, without TLS or rate "
+                  "limits; keep 127.0.0.1 and put nginx in front (docs/deploy.md)")
     _progress(f"chat page on http://{args.host}:{args.port} (Ctrl+C to stop)")
     launch(searcher, host=args.host, port=args.port)
     return 0

@@ -14,9 +14,12 @@ import numpy as np
 from index.errors import InputError
 from index.lexical import tokenize
 from index.search import Hit, Searcher
-from index.text import normalize
+from index.text import arabic_numerals, normalize
 
 MAX_QUESTION_CHARS = 500
+# The page's API accepts a question of any size; past this many characters it is refused before
+# any work is done on it, so a 10 MB "question" costs nothing.
+MAX_RAW_CHARS = 20 * MAX_QUESTION_CHARS
 NOT_FOUND = "计划中未找到与该问题直接相关的内容"
 
 # Abstention, calibrated on eval/questions.jsonl (see eval/README.md): the best passage must stand
@@ -58,6 +61,8 @@ def clean_question(question: str) -> str:
     """The question without control or invisible characters; refuses empty and overlong ones."""
     if not isinstance(question, str):
         raise InputError("问题必须是文字")
+    if len(question) > MAX_RAW_CHARS:
+        raise InputError(_too_long(len(question)))
     kept = "".join(
         " " if ch.isspace() else ch
         for ch in question
@@ -65,10 +70,14 @@ def clean_question(question: str) -> str:
     )
     kept = " ".join(kept.split())
     if len(kept) > MAX_QUESTION_CHARS:
-        raise InputError(f"问题太长：最多 {MAX_QUESTION_CHARS} 字，收到 {len(kept)} 字。请只问一件事。")
+        raise InputError(_too_long(len(kept)))
     if not any(ch.isalnum() for ch in normalize(kept)):
         raise InputError("请输入一个问题，例如：今年新建多少家养老服务驿站？")
     return kept
+
+
+def _too_long(n: int) -> str:
+    return f"问题太长：最多 {MAX_QUESTION_CHARS} 字，收到 {n} 字。请只问一件事。"
 
 
 def unknown_names(searcher: Searcher, question: str) -> tuple[str, ...]:
@@ -110,6 +119,16 @@ def credible(searcher: Searcher, question: str, hits: list[Hit]) -> bool:
     """Whether the best passage is a real match, not just the least bad one."""
     top = hits[0]
     asked = normalize(question)
+    # The best of a hundred-odd cosines stands out by two deviations by chance alone, so the
+    # z-score below cannot tell a question that says nothing ("的", "123", "x": no content words,
+    # only numbers, one letter) from a real one: such a question is answered only by a passage
+    # that contains its very words.
+    words = tokenize(asked)
+    if not words:
+        return False
+    if not any(ch.isalpha() for ch in asked) or len("".join(words)) < 2:
+        stated = arabic_numerals(normalize(top.passage.text))
+        return all(w in stated for w in words)
     if _ASKS_MONEY.search(asked) and "元" not in top.passage.text:
         return False
     if _ASKS_NUMBER.search(asked) and not _STATES_NUMBER.search(top.passage.text):

@@ -4,10 +4,12 @@ Only `launch` starts a server. Everything from a document is escaped (see views.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tempfile
-from functools import partial
+import threading
+from functools import lru_cache, partial
 from pathlib import Path
 
 from index.errors import InputError, PlanQAError
@@ -85,6 +87,9 @@ def respond(searcher: Searcher, message: str, history: list | None, chapter: int
     except PlanQAError as e:
         log.error("answer failed: %s", e)
         replies = [esc("索引不可用，请让管理员重建索引（planqa index）。")]
+    except Exception:  # the last line of defence: a bug is logged, never shown to the browser
+        log.exception("answer failed for a question of %d characters", len(message or ""))
+        replies = [esc(BROKEN)]
     history.extend({"role": "assistant", "content": r} for r in replies)
     return history, ""
 
@@ -100,11 +105,20 @@ def commitments_csv(searcher: Searcher, chapter: int | None, keyword: str | None
     """The filtered commitments as a CSV file (UTF-8 with BOM) to download."""
     from .commitments import commitments, to_csv
 
-    rows = commitments(searcher.passages, chapter=int(chapter) if chapter else None, grep=(keyword or "").strip() or None)
-    folder = Path(tempfile.mkdtemp(prefix="planqa-csv-"))
-    path = folder / "planqa-commitments.csv"
-    to_csv(rows, path)
+    word = (keyword or "").strip() or None
+    rows = commitments(searcher.passages, chapter=int(chapter) if chapter else None, grep=word)
+    # One file per filter, rewritten in place: typing in the keyword box must not pile up files.
+    digest = hashlib.sha1(f"{chapter}|{word}".encode()).hexdigest()[:12]
+    path = _csv_folder() / f"planqa-commitments-{digest}.csv"
+    tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+    to_csv(rows, tmp)
+    os.replace(tmp, path)
     return str(path)
+
+
+@lru_cache(maxsize=1)
+def _csv_folder() -> Path:
+    return Path(tempfile.mkdtemp(prefix="planqa-csv-"))
 
 
 def build_app(searcher: Searcher):
@@ -115,7 +129,8 @@ def build_app(searcher: Searcher):
 
     choices = chapter_choices(searcher)
     title = searcher.passages[0].doc_title
-    with gr.Blocks(title=f"planqa · {title}", analytics_enabled=False) as demo:
+    # delete_cache: Gradio's copies of served files (the CSV downloads) are swept hourly.
+    with gr.Blocks(title=f"planqa · {title}", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(f"## planqa · {esc(title)}\n计划原文检索：回答均为计划原句，附章节出处；计划没有写的，会直说没有。")
         with gr.Tab("问答"):
             with gr.Row():
@@ -160,13 +175,33 @@ def auth_from_env() -> list[tuple[str, str]] | None:
 
 
 def launch(searcher: Searcher, host: str = "127.0.0.1", port: int = 7860, block: bool = True):
-    """Start the page with safe defaults: local bind, no share link, queue limits, no uploads."""
+    """Start the page with safe defaults: local bind, no share link, queue limits, no uploads.
+
+    Checked against a running server by tests/test_security.py; deploying: docs/deploy.md.
+    """
+    from index.lexical import cache_dir
+
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    # Gradio keeps served files (the CSV downloads, and any upload) in /tmp/gradio by default, a
+    # shared folder another local user can create first and fill; it serves whatever is in it.
+    # Components read this when they are created, so it is set before build_app.
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(cache_dir() / "gradio"))
+    from fastapi.responses import JSONResponse
+    from gradio.route_utils import FnIndexInferError
+
+    def not_found(request: object, exc: Exception) -> JSONResponse:
+        # A run request naming no event handler (/gradio_api/run/predict): a 404, where Gradio
+        # answers 500 and logs a traceback for every scanner that tries it.
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+
     demo = build_app(searcher)
     demo.launch(
-        server_name=host, server_port=port, share=False, show_error=False, max_file_size="1mb",
+        server_name=host, server_port=port, share=False, show_error=False,
+        # The page takes no uploads, but Gradio's /upload route is always there: refuse any file.
+        max_file_size=0,
         enable_monitoring=False, mcp_server=False, run_history=False, ssr_mode=False, pwa=False,
         auth=auth_from_env(), auth_message="planqa：请登录", footer_links=["gradio"], quiet=True,
         prevent_thread_lock=not block, css=CSS, js=COPY_JS,
+        app_kwargs={"exception_handlers": {FnIndexInferError: not_found}},
     )
     return demo
