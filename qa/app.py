@@ -109,8 +109,10 @@ def commitments_csv(searcher: Searcher, chapter: int | None, keyword: str | None
     rows = commitments(searcher.passages, chapter=int(chapter) if chapter else None, grep=word)
     # One file per filter, rewritten in place: typing in the keyword box must not pile up files.
     digest = hashlib.sha1(f"{chapter}|{word}".encode()).hexdigest()[:12]
-    path = _csv_folder() / f"planqa-commitments-{digest}.csv"
-    tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+    folder = _csv_folder() / digest
+    folder.mkdir(exist_ok=True)
+    path = folder / "planqa-commitments.csv"  # the name the user's download gets
+    tmp = folder / f".{threading.get_ident()}.tmp"
     to_csv(rows, tmp)
     os.replace(tmp, path)
     return str(path)
