@@ -1,0 +1,1 @@
+"""planqa's benchmarks: `python -m bench.run` (see bench/README.md)."""
