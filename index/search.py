@@ -138,14 +138,13 @@ class Searcher:
                 lx = lexical[cand]
                 fused += LEXICAL_WEIGHT * lx / (lx + BM25_HALF)
         order = np.lexsort((cand, -fused))[:k]  # ties broken by position in the plan
-        q_set = set(q_tokens)
         return [
             Hit(
                 passage=self.passages[cand[i]],
                 score=float(fused[i]),
                 dense=float(dense_s[i]),
                 lexical=float(lexical[cand[i]]),
-                terms=tuple(t for t in dict.fromkeys(q_tokens) if t in self._tokens[cand[i]] and t in q_set),
+                terms=tuple(t for t in dict.fromkeys(q_tokens) if t in self._tokens[cand[i]]),
             )
             for i in order
         ]

@@ -14,7 +14,7 @@ import numpy as np
 from index.errors import InputError
 from index.lexical import tokenize
 from index.search import Hit, Searcher
-from index.text import arabic_numerals, normalize
+from index.text import arabic_numerals, normalize, normalize_with_map
 
 MAX_QUESTION_CHARS = 500
 # The page's API accepts a question of any size; past this many characters it is refused before
@@ -151,7 +151,7 @@ def highlight(text: str, terms: tuple[str, ...]) -> list[tuple[str, bool]]:
     """Split a quote into (piece, matched) runs, marking where the question's words occur."""
     if not terms:
         return [(text, False)]
-    norm, src = _norm_map(text)
+    norm, src = normalize_with_map(text)
     marked = np.zeros(len(text), dtype=bool)
     for term in sorted(set(terms), key=len, reverse=True):
         t = normalize(term)
@@ -167,8 +167,3 @@ def highlight(text: str, terms: tuple[str, ...]) -> list[tuple[str, bool]]:
             runs.append((ch, bool(flag)))
     return runs
 
-
-def _norm_map(text: str) -> tuple[str, list[int]]:
-    from index.text import normalize_with_map
-
-    return normalize_with_map(text)
