@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import SEEDS, Context, child_env, questions, rss_kb, run_child, summary, write_json
+from .common import SEEDS, Context, child_env, questions, rss_kb, run_child, summary, timed, write_json
 
 ALPHA = 1.5
 HNSW_M = 32
@@ -268,13 +268,7 @@ def bm25(n: int, passes: int) -> dict:
         scores(t)
     out = {"n": n, "vocabulary": len(vocab), "tokens": int(lengths.sum()), "docs_s": round(make_s, 1), **stats}
     for name, fn in (("scores", scores), ("scores_argsort_top50", searcher_top), ("scores_argpartition_top50", partition_top)):
-        times = []
-        for _ in range(passes):
-            for t in qtok:
-                started = time.perf_counter()
-                fn(t)
-                times.append(time.perf_counter() - started)
-        out[name] = summary(times)
+        out[name] = summary(timed(fn, qtok, passes))
     out["peak_rss_mb"] = round(rss_kb(key="VmHWM") / 1024, 1)
     return out
 
