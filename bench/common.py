@@ -130,7 +130,7 @@ def cpu_seconds(pid: int) -> float:
 
 def questions() -> list:
     """The eval question set (173 questions, answerable and not, Chinese and English)."""
-    from eval.metrics import load_questions
+    from planqa.eval.metrics import load_questions
 
     return load_questions(QUESTIONS)
 
@@ -141,7 +141,7 @@ def corpus_sentences(n: int, seed: int = 0) -> list[str]:
     Synthetic text (recombined from the plan), shaped like what the index embeds: the plan's
     own `section title：sentence` texts average 41 characters.
     """
-    from index.parse import parse_seeds
+    from planqa.index.parse import parse_seeds
 
     passages = parse_seeds(SEEDS)
     titles = sorted({p.section.split("、", 1)[-1] for p in passages if p.section})

@@ -22,8 +22,8 @@ from .common import ROOT, Context, child_env, corpus_sentences, questions, run_c
 
 def measure(engine: str, model_dir: Path | None, n_sentences: int, passes: int, save: Path) -> dict:
     started = time.perf_counter()
-    from index.build import BATCH
-    from index.embed import load_embedder
+    from planqa.index.build import BATCH
+    from planqa.index.embed import load_embedder
 
     embedder = load_embedder(str(model_dir) if engine == "st" else None)
     load_s = time.perf_counter() - started

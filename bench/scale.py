@@ -140,8 +140,7 @@ def best(sweep: list[dict]) -> dict | None:
 
 def vectors(n: int, fit: Path, n_queries: int, n_latency: int, hnsw: bool, f_chapter: float, f_section: float) -> dict:
     import faiss
-
-    from index.dense import EXACT_LIMIT, make_dense_index
+    from planqa.index.dense import EXACT_LIMIT, make_dense_index
 
     syn = Synthetic(np.load(f"{fit}-corpus.npy"), seed=n, f_chapter=f_chapter, f_section=f_section)
     started = time.perf_counter()
@@ -196,7 +195,7 @@ def vectors(n: int, fit: Path, n_queries: int, n_latency: int, hnsw: bool, f_cha
 
 def default_nprobe(nlist: int) -> int:
     """The nprobe planqa's index.dense gives an IVF index of nlist lists (older versions: one constant)."""
-    from index import dense
+    from planqa.index import dense
 
     if hasattr(dense, "nprobe_for"):
         return int(dense.nprobe_for(nlist))
@@ -233,8 +232,8 @@ def _hnsw(xb: np.ndarray):
 def bm25(n: int, passes: int) -> dict:
     from collections import Counter
 
-    from index.lexical import LexicalIndex, tokenize
-    from index.parse import parse_seeds
+    from planqa.index.lexical import LexicalIndex, tokenize
+    from planqa.index.parse import parse_seeds
 
     plan = [tokenize(p.text) for p in parse_seeds(SEEDS)]
     counts = Counter(t for doc in plan for t in doc)
@@ -275,7 +274,7 @@ def bm25(n: int, passes: int) -> dict:
 
 def real_stats(ctx: Context, fit: Path) -> dict:
     """From the real plan index: its structure, and how far a real question's best passage stands out."""
-    from index.parse import parse_seeds
+    from planqa.index.parse import parse_seeds
 
     current = (ctx.index / "CURRENT").read_text().strip()
     plan = np.load(ctx.index / "builds" / current / "vectors.npy")

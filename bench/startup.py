@@ -80,17 +80,17 @@ def run(ctx: Context) -> dict:
 def phases(index: Path, question: str) -> dict:
     """`planqa ask`'s work, with the parts Searcher.load does first done one by one and stamped."""
     stamps = {"python start, bench imports (numpy)": time.time()}
-    from index.search import Searcher
-    from qa.answer import answer
-    from qa.render import answer_text
+    from planqa.index.search import Searcher
+    from planqa.qa.answer import answer
+    from planqa.qa.render import answer_text
     stamps["imports (index, qa)"] = time.time()
     import bm25s  # noqa: F401
     import faiss  # noqa: F401
     stamps["import faiss, bm25s"] = time.time()
-    from index.embed import load_embedder
+    from planqa.index.embed import load_embedder
     load_embedder()
     stamps["load the bundled model"] = time.time()
-    from index.lexical import tokenize
+    from planqa.index.lexical import tokenize
     tokenize("预热")
     stamps["jieba dictionary"] = time.time()
     searcher = Searcher.load(index, SEEDS)

@@ -22,8 +22,8 @@ POLICIES = {
 
 
 def measure(passes: int, batch_sentences: int) -> dict:
-    from index.build import BATCH
-    from index.embed import load_embedder
+    from planqa.index.build import BATCH
+    from planqa.index.embed import load_embedder
 
     embedder = load_embedder()
     texts = [q.question for q in questions()]

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.text import normalize
+from planqa.index.text import normalize
 
 TYPES = ("fact", "paraphrase", "entity", "english", "chapter", "unanswerable")
 

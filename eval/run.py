@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from index.errors import InputError
-from index.search import MODES, Searcher
-from qa.answer import clean_question, judge
+from planqa.index.errors import InputError
+from planqa.index.search import MODES, Searcher
+from planqa.qa.answer import clean_question, judge
 
 from .metrics import TYPES, Question, load_questions, summarize
 

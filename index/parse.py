@@ -5,12 +5,14 @@ Structure is recognised by pattern, not by the number of `#`: chapters are `ã€â
 """
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from .errors import SeedsError
 from .records import Passage
-from .text import dewrap
+from .text import dewrap, normalize
 
 SEED_SUFFIXES = (".md", ".txt")
 
@@ -39,7 +41,7 @@ def parse_text(source: str, document: str) -> list[Passage]:
                 continue
             ordinal += 1
             passages.append(Passage(
-                id=f"{document}:{chapter_no}.{section_no}.{ordinal}",
+                id="",  # set by _stable_ids once the whole document is read
                 document=document, doc_title=title or document,
                 chapter_no=chapter_no, chapter=chapter, section_no=section_no, section=section,
                 ordinal=ordinal, position=position, text=text, start=s, end=e,
@@ -78,7 +80,34 @@ def parse_text(source: str, document: str) -> list[Passage]:
             emit(lead, end)
     if pending:
         emit(*pending)
-    return passages
+    return _stable_ids(passages)
+
+
+ID_HASH_CHARS = 6  # hex digits of the sentence's hash: 16.7 million values, a clash is handled anyway
+
+
+def _stable_ids(passages: list[Passage]) -> list[Passage]:
+    """Give each passage an id that survives a reparse: `document:chapter.section-hash`.
+
+    The hash is of the sentence's normalised text, so the id does not move when the parser splits a
+    neighbouring sentence differently (an ordinal would). Two sentences of one section whose hashes
+    clash get longer hashes; the same sentence twice in a section is told apart by `~2`, `~3`.
+    """
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, p in enumerate(passages):
+        groups.setdefault((p.chapter_no, p.section_no), []).append(i)
+    ids = [""] * len(passages)
+    for (chapter_no, section_no), members in groups.items():
+        digests = [hashlib.sha1(normalize(passages[i].text).encode("utf-8")).hexdigest() for i in members]
+        width = ID_HASH_CHARS
+        while len({d[:width] for d in set(digests)}) < len(set(digests)):
+            width += 2
+        seen: dict[str, int] = {}
+        for i, d in zip(members, digests):
+            seen[d] = seen.get(d, 0) + 1
+            repeat = f"~{seen[d]}" if seen[d] > 1 else ""
+            ids[i] = f"{passages[i].document}:{chapter_no}.{section_no}-{d[:width]}{repeat}"
+    return [replace(p, id=pid) for p, pid in zip(passages, ids)]
 
 
 def _continues(paragraph: str) -> bool:

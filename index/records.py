@@ -14,7 +14,7 @@ class Passage:
     `start`/`end` are character offsets of the sentence in the source file's text.
     """
 
-    id: str
+    id: str  # "document:6.2-1b8e0c": chapter.section and a hash of the sentence (see parse._stable_ids)
     document: str
     doc_title: str
     chapter_no: int  # 0 = the document's introduction
@@ -33,6 +33,18 @@ class Passage:
         if self.chapter_no == 0:
             return "引言"
         return f"第{ordinal_zh(self.chapter_no)}部分【{short_title(self.chapter)}】"
+
+    @property
+    def label(self) -> str:
+        """Where the sentence stands, for people: "6.2.3" = chapter 6, section 2, third sentence.
+
+        Not an id: it moves when the parser splits a sentence before it differently."""
+        return f"{self.chapter_no}.{self.section_no}.{self.ordinal}"
+
+    @property
+    def short_id(self) -> str:
+        """The id without the document's name: "6.2-1b8e0c"."""
+        return self.id.split(":", 1)[-1]
 
     @property
     def reference(self) -> str:

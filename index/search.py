@@ -58,13 +58,16 @@ class Searcher:
         self._background = np.ascontiguousarray(vectors[::step][:BACKGROUND_SAMPLE])
 
     @classmethod
-    def load(cls, root: Path, seeds_dir: Path | None = None, model: str | None = None) -> Searcher:
-        """Open the index in use under `root`, refusing one built from other seeds or another model."""
+    def load(cls, root: Path, seeds_dir: Path | None = None, model: str | None = None,
+             embedder: Embedder | None = None) -> Searcher:
+        """Open the index in use under `root`, refusing one built from other seeds or another model.
+
+        `embedder` is the loaded model to embed questions with; by default the one `model` names."""
         root = Path(root)
         hint = rebuild_hint(seeds_dir or "seeds", root, model)
         build_dir = current_build(root, hint)
         manifest = read_manifest(build_dir, hint)
-        embedder = load_embedder(model)
+        embedder = embedder or load_embedder(model)
         built_with = manifest.get("model", {}).get("id")
         if built_with != embedder.name:
             raise IndexStaleError(

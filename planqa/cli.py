@@ -11,17 +11,20 @@ import os
 import sys
 from pathlib import Path
 
-from index.errors import IndexMissingError, InputError, PlanQAError
-from index.paths import default_index, default_seeds
+from planqa.config import Settings, settings
+from planqa.index.errors import IndexMissingError, InputError, PlanQAError
 
 EXIT_INPUT = 2
 EXIT_ERROR = 1
 
 
-def _common(p: argparse.ArgumentParser, seeds: bool = True) -> None:
-    p.add_argument("--index", type=Path, default=None, help="index folder (default: PLANQA_INDEX or .planqa/index)")
-    if seeds:
-        p.add_argument("--seeds", type=Path, default=None, help="folder of plan files (default: PLANQA_SEEDS or seeds/)")
+INDEX_HELP = "index folder (default: PLANQA_INDEX, or index/ in planqa's cache folder)"
+SEEDS_HELP = "folder of plan files (default: PLANQA_SEEDS, or the plan that ships with planqa)"
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", type=Path, default=None, help=INDEX_HELP)
+    p.add_argument("--seeds", type=Path, default=None, help=SEEDS_HELP)
     p.add_argument("--model", default=None,
                    help="e5-small-q4 (bundled, default) or a sentence-transformers model name or folder (PLANQA_MODEL)")
 
@@ -31,8 +34,8 @@ def parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", help="build the index from the seeds folder")
-    p.add_argument("--seeds", type=Path, default=None)
-    p.add_argument("--out", type=Path, default=None, help="index folder (default: PLANQA_INDEX or .planqa/index)")
+    p.add_argument("--seeds", type=Path, default=None, help=SEEDS_HELP)
+    p.add_argument("--out", type=Path, default=None, help=INDEX_HELP)
     p.add_argument("--model", default=None)
 
     p = sub.add_parser("ask", help="answer a question with quotes from the plan")
@@ -60,16 +63,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=Path, default=None, help="write a CSV file (UTF-8 with BOM) instead of printing")
     p.add_argument("--chapter", type=int, default=None)
     p.add_argument("--grep", default=None, help="only rows whose quote, place or section contains this word")
-    p.add_argument("--seeds", type=Path, default=None)
+    p.add_argument("--seeds", type=Path, default=None, help=SEEDS_HELP)
 
     p = sub.add_parser("export-model", help="write the bundled multilingual-e5-small as a sentence-transformers folder")
     p.add_argument("dir", type=Path)
     return ap
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        args.settings = _resolve(args, settings(env))
         return COMMANDS[args.command](args)
     except InputError as e:
         print(f"planqa: {e}", file=sys.stderr)
@@ -89,33 +93,51 @@ def _progress(msg: str) -> None:
     print(f"planqa: {msg}", file=sys.stderr, flush=True)
 
 
+def _resolve(args: argparse.Namespace, s: Settings) -> Settings:
+    """The settings with this command's options applied (an option beats the environment)."""
+    from dataclasses import replace
+
+    from planqa.index.lexical import use_cache_dir
+
+    use_cache_dir(s.cache)
+    index = getattr(args, "index", None) or getattr(args, "out", None)
+    return replace(s, seeds=getattr(args, "seeds", None) or s.seeds, index=index or s.index,
+                   model=getattr(args, "model", None) or s.model)
+
+
+def _embedder(s: Settings):
+    from planqa.index.embed import load_embedder
+
+    return load_embedder(s.model, s.query_threads, s.build_threads)
+
+
 def open_searcher(args: argparse.Namespace, build_missing: bool = True):
     """The index named by the options; built first when there is none yet."""
-    from index.build import build_index
-    from index.search import Searcher
+    from planqa.index.build import build_index
+    from planqa.index.search import Searcher
 
-    root = args.index or default_index()
-    seeds = args.seeds or default_seeds()
+    s = args.settings
     try:
-        return Searcher.load(root, seeds, args.model)
+        return Searcher.load(s.index, s.seeds, s.model, embedder=_embedder(s))
     except IndexMissingError:
         if not build_missing:
             raise
-        _progress(f"no index at {root} yet; building it from {seeds}")
-        build_index(seeds, root, args.model, progress=_progress)
-        return Searcher.load(root, seeds, args.model)
+        _progress(f"no index at {s.index} yet; building it from {s.seeds}")
+        build_index(s.seeds, s.index, s.model, progress=_progress, embedder=_embedder(s))
+        return Searcher.load(s.index, s.seeds, s.model, embedder=_embedder(s))
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from index.build import build_index
+    from planqa.index.build import build_index
 
-    build_index(args.seeds or default_seeds(), args.out or default_index(), args.model, progress=_progress)
+    s = args.settings
+    build_index(s.seeds, s.index, s.model, progress=_progress, embedder=_embedder(s))
     return 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from qa.answer import answer, clean_question
-    from qa.render import answer_json, answer_text
+    from planqa.qa.answer import answer, clean_question
+    from planqa.qa.render import answer_json, answer_text
 
     if args.k < 1:
         raise InputError(f"--k must be >= 1, got {args.k}")
@@ -132,7 +154,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from eval.run import QUESTIONS, evaluate, format_table, gate_failures, load_questions, write_report
+    from planqa.eval.run import QUESTIONS, evaluate, format_table, gate_failures, load_questions, write_report
 
     searcher = open_searcher(args)
     try:
@@ -156,21 +178,21 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 def cmd_serve(args: argparse.Namespace) -> int:
     searcher = open_searcher(args)
-    from qa.app import launch
+    from planqa.qa.app import launch
 
     if args.host not in LOOPBACK:
         _progress(f"warning: {args.host} lets other machines reach the page directly, without TLS or rate "
                   "limits; keep 127.0.0.1 and put nginx in front (docs/deploy.md)")
     _progress(f"chat page on http://{args.host}:{args.port} (Ctrl+C to stop)")
-    launch(searcher, host=args.host, port=args.port)
+    launch(searcher, args.settings, host=args.host, port=args.port)
     return 0
 
 
 def cmd_commitments(args: argparse.Namespace) -> int:
-    from index.parse import parse_seeds
-    from qa.commitments import CSV_COLUMNS, as_rows, commitments, to_csv
+    from planqa.index.parse import parse_seeds
+    from planqa.qa.commitments import CSV_COLUMNS, as_rows, commitments, to_csv
 
-    rows = commitments(parse_seeds(args.seeds or default_seeds()), chapter=args.chapter, grep=args.grep)
+    rows = commitments(parse_seeds(args.settings.seeds), chapter=args.chapter, grep=args.grep)
     if args.csv:
         to_csv(rows, args.csv)
         _progress(f"{len(rows)} rows written to {args.csv}")
@@ -183,7 +205,7 @@ def cmd_commitments(args: argparse.Namespace) -> int:
 
 def cmd_export_model(args: argparse.Namespace) -> int:
     try:
-        from index.st_export import export_model
+        from planqa.index.st_export import export_model
     except ImportError as e:
         raise PlanQAError(f"export-model needs sentence-transformers: pip install 'planqa[st]' ({e})") from e
     _progress(f"exporting e5-small-q4 to {args.dir}")

@@ -10,11 +10,10 @@ import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
-
-from index.errors import InputError
-from index.lexical import tokenize
-from index.search import Hit, Searcher
-from index.text import arabic_numerals, normalize, normalize_with_map
+from planqa.index.errors import InputError
+from planqa.index.lexical import tokenize
+from planqa.index.search import Hit, Searcher
+from planqa.index.text import arabic_numerals, normalize, normalize_with_map
 
 MAX_QUESTION_CHARS = 500
 # The page's API accepts a question of any size; past this many characters it is refused before
@@ -55,6 +54,7 @@ class Answer:
     hits: tuple[Hit, ...]
     message: str  # the lead line shown above the quotes
     unknown: tuple[str, ...] = ()  # names in the question the plan never mentions
+    ranked: tuple[Hit, ...] = ()  # the retrieval ranking behind the answer (up to k), for metrics
 
 
 def clean_question(question: str) -> str:
@@ -97,16 +97,19 @@ def unknown_names(searcher: Searcher, question: str) -> tuple[str, ...]:
 
 
 def answer(searcher: Searcher, question: str, k: int = 5, chapter: int | None = None,
-           mode: str = "hybrid") -> Answer:
-    """The passages that answer a question, or an honest statement that the plan does not."""
+           mode: str = "hybrid", previous: str | None = None) -> Answer:
+    """The passages that answer a question, or an honest statement that the plan does not.
+
+    `previous` is the question asked before this one in a conversation (the chat page passes it;
+    the CLI asks one question at a time)."""
     q = clean_question(question)
     hits = searcher.search(q, k=k, mode=mode, chapter=chapter)
     covered, unknown = judge(searcher, q, hits)
     if not covered:
         why = f"（计划中没有提到：{'、'.join(unknown)}）" if unknown else ""
-        return Answer(q, False, tuple(hits), NOT_FOUND + why, unknown)
+        return Answer(q, False, tuple(hits), NOT_FOUND + why, unknown, ranked=tuple(hits))
     kept = tuple(h for h in hits if h.score >= hits[0].score - KEEP_WITHIN)
-    return Answer(q, True, kept, f"计划中有 {len(kept)} 处相关内容：")
+    return Answer(q, True, kept, f"计划中有 {len(kept)} 处相关内容：", ranked=tuple(hits))
 
 
 def judge(searcher: Searcher, question: str, hits: list[Hit]) -> tuple[bool, tuple[str, ...]]:

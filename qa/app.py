@@ -12,8 +12,10 @@ import threading
 from functools import lru_cache, partial
 from pathlib import Path
 
-from index.errors import InputError, PlanQAError
-from index.search import Searcher
+from planqa.index.errors import InputError, PlanQAError
+from planqa.index.search import Searcher
+
+from planqa.config import Settings
 
 from .answer import answer
 from .views import answer_messages, esc, outline_html
@@ -170,24 +172,16 @@ def build_app(searcher: Searcher):
     return demo
 
 
-def auth_from_env() -> list[tuple[str, str]] | None:
-    """Optional login: PLANQA_USER and PLANQA_PASSWORD."""
-    user, password = os.environ.get("PLANQA_USER"), os.environ.get("PLANQA_PASSWORD")
-    return [(user, password)] if user and password else None
-
-
-def launch(searcher: Searcher, host: str = "127.0.0.1", port: int = 7860, block: bool = True):
+def launch(searcher: Searcher, settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: bool = True):
     """Start the page with safe defaults: local bind, no share link, queue limits, no uploads.
 
     Checked against a running server by tests/test_security.py; deploying: docs/deploy.md.
     """
-    from index.lexical import cache_dir
-
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     # Gradio keeps served files (the CSV downloads, and any upload) in /tmp/gradio by default, a
     # shared folder another local user can create first and fill; it serves whatever is in it.
     # Components read this when they are created, so it is set before build_app.
-    os.environ.setdefault("GRADIO_TEMP_DIR", str(cache_dir() / "gradio"))
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(settings.cache / "gradio"))
     from fastapi.responses import JSONResponse
     from gradio.route_utils import FnIndexInferError
 
@@ -202,7 +196,7 @@ def launch(searcher: Searcher, host: str = "127.0.0.1", port: int = 7860, block:
         # The page takes no uploads, but Gradio's /upload route is always there: refuse any file.
         max_file_size=0,
         enable_monitoring=False, mcp_server=False, run_history=False, ssr_mode=False, pwa=False,
-        auth=auth_from_env(), auth_message="planqa：请登录", footer_links=["gradio"], quiet=True,
+        auth=settings.auth, auth_message="planqa：请登录", footer_links=["gradio"], quiet=True,
         prevent_thread_lock=not block, css=CSS, js=COPY_JS,
         app_kwargs={"exception_handlers": {FnIndexInferError: not_found}},
     )

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO
 
-from index.records import Passage
-from index.text import normalize
+from planqa.index.records import Passage
+from planqa.index.text import normalize
 
 # Verbs that name a deliverable one can check, not the plan's generic "推进/加快/推动".
 # Compounds come first in spirit: the longest match wins, so "竣工通车" is one action, not two.

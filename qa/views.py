@@ -8,8 +8,8 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from index.records import Passage
-from index.search import Hit
+from planqa.index.records import Passage
+from planqa.index.search import Hit
 
 from .answer import Answer, highlight
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,12 @@ SEEDS = ROOT / "seeds"
 PLAN = SEEDS / "tongzhou-2024-work-plan.md"
 DOC = "tongzhou-2024-work-plan"
 
-# jieba's cache and anything else planqa writes stay inside the test run.
+# jieba's cache and anything else planqa writes stay inside the test run (subprocesses read the
+# variable; this process is told directly).
 os.environ.setdefault("PLANQA_CACHE", str(Path(os.environ.get("TMPDIR", "/tmp")) / f"planqa-test-cache-{os.getuid()}"))
+from planqa.index.lexical import use_cache_dir  # noqa: E402
+
+use_cache_dir(Path(os.environ["PLANQA_CACHE"]))
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +27,7 @@ def plan_text() -> str:
 
 @pytest.fixture(scope="session")
 def passages():
-    from index.parse import parse_seeds
+    from planqa.index.parse import parse_seeds
 
     return parse_seeds(SEEDS)
 
@@ -30,7 +35,7 @@ def passages():
 @pytest.fixture(scope="session")
 def index_root(tmp_path_factory) -> Path:
     """A real index (bundled model, FAISS, BM25) of the plan, on disk."""
-    from index.build import build_index
+    from planqa.index.build import build_index
 
     root = tmp_path_factory.mktemp("index")
     build_index(SEEDS, root)
@@ -39,9 +44,36 @@ def index_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def searcher(index_root):
-    from index.search import Searcher
+    from planqa.index.search import Searcher
 
     return Searcher.load(index_root, SEEDS)
+
+
+REAL_INDEX_FIXTURES = {"index_root", "searcher"}
+HEAVY = ("model", "subprocess", "browser")
+
+
+def pytest_collection_modifyitems(items):
+    """A test on the real index is a `model` test; every model, subprocess or browser test is `slow`."""
+    for item in items:
+        if REAL_INDEX_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
+        if any(item.get_closest_marker(m) for m in HEAVY):
+            item.add_marker(pytest.mark.slow)
+
+
+@lru_cache(maxsize=1)
+def _plan_passages():
+    from planqa.index.parse import parse_seeds
+
+    return parse_seeds(SEEDS)
+
+
+def pid(label: str) -> str:
+    """The id of the real plan's sentence at "chapter.section.ordinal" ("6.2.3": 新建10家养老服务驿站。)."""
+    found = [p.id for p in _plan_passages() if p.label == label]
+    assert len(found) == 1, (label, found)
+    return found[0]
 
 
 def by_text(passages, fragment: str):

@@ -1,8 +1,7 @@
 import pytest
-from conftest import DOC
-
-from index.errors import InputError
-from qa.answer import MAX_QUESTION_CHARS, NOT_FOUND, answer, clean_question, highlight
+from conftest import pid
+from planqa.index.errors import InputError
+from planqa.qa.answer import MAX_QUESTION_CHARS, NOT_FOUND, answer, clean_question, highlight
 
 
 def test_answered_question_quotes_with_reference(searcher):
@@ -10,7 +9,7 @@ def test_answered_question_quotes_with_reference(searcher):
     assert a.answered
     assert a.message == f"计划中有 {len(a.hits)} 处相关内容："
     top = a.hits[0].passage
-    assert (top.id, top.text) == (f"{DOC}:6.2.3", "新建10家养老服务驿站。")
+    assert (top.id, top.text) == (pid("6.2.3"), "新建10家养老服务驿站。")
     assert top.reference == "第六部分【坚持以“人民对美好生活的向往”为导向…】 › 2、全面促进社会保障体系普惠共享"
 
 
@@ -49,12 +48,12 @@ def test_overlong_question_is_refused():
 def test_invisible_characters_are_dropped(searcher):
     assert clean_question("东六环\u200b什么时候\u0007通车") == "东六环什么时候通车"
     a = answer(searcher, "东六环\u200b什么时候通车？😀")
-    assert a.answered and a.hits[0].passage.id == f"{DOC}:1.1.7"
+    assert a.answered and a.hits[0].passage.id == pid("1.1.7")
 
 
 def test_full_width_digits(searcher):
     a = answer(searcher, "新建１０家养老服务驿站")
-    assert a.hits[0].passage.id == f"{DOC}:6.2.3"
+    assert a.hits[0].passage.id == pid("6.2.3")
 
 
 def test_highlight_marks_question_words():

@@ -4,12 +4,11 @@ from __future__ import annotations
 import csv
 
 import pytest
-from conftest import DOC
-
-from index.build import build_index
-from index.search import Searcher
-from qa.app import EXAMPLES, build_app, chapter_choices, commitment_rows, commitments_csv, respond
-from qa.views import esc, outline_html
+from conftest import pid
+from planqa.index.build import build_index
+from planqa.index.search import Searcher
+from planqa.qa.app import EXAMPLES, build_app, chapter_choices, commitment_rows, commitments_csv, respond
+from planqa.qa.views import esc, outline_html
 
 REF_6_2 = "第六部分【坚持以“人民对美好生活的向往”为导向…】 › 2、全面促进社会保障体系普惠共享"
 
@@ -27,7 +26,7 @@ def test_answer_lead_line_quote_and_reference(searcher):
     first = replies[1]
     assert "<span class='qtext'><mark>新建</mark>10家<mark>养老服务驿站</mark>。</span>" in first
     assert f"<div class='ref'>{esc(REF_6_2)}</div>" in first
-    assert f"<div class='pid'>{esc(DOC + ':6.2.3')}</div>" in first
+    assert f"<div class='pid'>{esc(pid('6.2.3'))}</div>" in first
     # the section around it, with the passage itself in bold
     assert "<b class='focus'>新建10家养老服务驿站。</b>" in first
     assert "促进城乡劳动力就业不少于1&#46;5万人。" in first
@@ -102,13 +101,13 @@ def test_corpus_text_is_escaped_never_rendered(tmp_path):
 
 def test_commitments_table_and_csv(searcher):
     rows = commitment_rows(searcher, 6, "养老服务驿站")
-    assert len(rows) == 1 and rows[0][-2:] == ["新建10家养老服务驿站。", f"{DOC}:6.2.3"]
+    assert len(rows) == 1 and rows[0][-2:] == ["新建10家养老服务驿站。", pid("6.2.3")]
     path = commitments_csv(searcher, 6, "养老")
     raw = open(path, "rb").read()
     assert raw.startswith(b"\xef\xbb\xbf")
     with open(path, encoding="utf-8-sig", newline="") as f:
         table = list(csv.reader(f))
-    assert [r[-1] for r in table[1:]] == [f"{DOC}:6.2.2", f"{DOC}:6.2.3"]
+    assert [r[-1] for r in table[1:]] == [pid("6.2.2"), pid("6.2.3")]
 
 
 def test_outline_lists_every_passage_with_its_id(searcher):

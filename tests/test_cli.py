@@ -3,7 +3,7 @@ import os
 import subprocess
 import sys
 
-from conftest import DOC, ROOT, SEEDS
+from conftest import DOC, ROOT, SEEDS, pid
 
 
 def run(*args, index_root=None, check=True):
@@ -22,7 +22,7 @@ def test_ask_json_prints_exactly_one_object(index_root):
     top = obj["hits"][0]
     assert set(top) >= {"id", "text", "document", "chapter", "section", "score"}
     assert (top["id"], top["text"], top["document"]) == (
-        f"{DOC}:6.1.4", "推进新开公办幼儿园6所,增加学前学位1080个。", DOC)
+        pid("6.1.4"), "推进新开公办幼儿园6所,增加学前学位1080个。", DOC)
     assert top["section"] == "1、持续推进公共服务资源扩容提质"
 
 
@@ -33,7 +33,7 @@ def test_ask_text_shows_quote_reference_and_id(index_root):
         "",
         "1. 完成10个**老旧小区改造**。",
         "   第五部分【坚持以“精治”“智治”“品质”为支撑…】 › 1、精雕细琢提升城市品质",
-        f"   {DOC}:5.1.3  score {out.split('score ')[1].strip()}",
+        f"   {pid('5.1.3')}  score {out.split('score ')[1].strip()}",
     ]
 
 
@@ -51,7 +51,7 @@ def test_empty_question_exits_2_with_message(index_root):
 
 def test_chapter_option(index_root):
     obj = json.loads(run("ask", "--json", "--chapter", "3", "养老", index_root=index_root).stdout)
-    assert obj["hits"][0]["id"] == f"{DOC}:3.3.5"
+    assert obj["hits"][0]["id"] == pid("3.3.5")
 
 
 def test_stale_index_names_the_rebuild_command(index_root, tmp_path):
@@ -91,9 +91,9 @@ def test_commitments_csv_and_filters(tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")
     lines = raw.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("章节 chapter,小节 section,动作 actions,数量 quantities")
-    assert lines[2].endswith(f"新建10家养老服务驿站。,{DOC}:6.2.3")
+    assert lines[2].endswith("新建10家养老服务驿站。," + pid("6.2.3"))
 
 
 def test_commitments_printed_as_tab_separated_rows():
     rows = run("commitments", "--grep", "东六环", "--seeds", str(SEEDS)).stdout.splitlines()
-    assert len(rows) == 2 and rows[1].split("\t")[-2:] == ["东六环入地改造具备通车条件。", f"{DOC}:1.1.7"]
+    assert len(rows) == 2 and rows[1].split("\t")[-2:] == ["东六环入地改造具备通车条件。", pid("1.1.7")]

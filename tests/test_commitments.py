@@ -3,9 +3,8 @@ import csv
 import io
 
 import pytest
-from conftest import DOC, by_text
-
-from qa.commitments import CSV_COLUMNS, Commitment, Quantity, as_rows, commitments, extract, to_csv
+from conftest import DOC, by_text, pid
+from planqa.qa.commitments import CSV_COLUMNS, Commitment, Quantity, as_rows, commitments, extract, to_csv
 
 # (id, quote as published, actions, quantities' text, places); quantified follows from quantities.
 ROWS = [
@@ -57,7 +56,7 @@ ROWS = [
 @pytest.mark.parametrize(("suffix", "quote", "actions", "quantities", "places"), ROWS, ids=[r[0] for r in ROWS])
 def test_exact_row(passages, suffix, quote, actions, quantities, places):
     c = extract(by_text(passages, quote))
-    assert c.id == f"{DOC}:{suffix}"
+    assert c.id == pid(suffix)
     assert c.quote == quote
     assert c.actions == actions
     assert tuple(q.text for q in c.quantities) == quantities
@@ -79,7 +78,7 @@ def test_quantity_parts(passages):
 def test_whole_row_and_reference(passages):
     c = extract(by_text(passages, "新建10家养老服务驿站"))
     assert c == Commitment(
-        id=f"{DOC}:6.2.3", document=DOC, chapter_no=6,
+        id=pid("6.2.3"), document=DOC, chapter_no=6,
         chapter="第六部分【坚持以“人民对美好生活的向往”为导向…】", section="2、全面促进社会保障体系普惠共享",
         actions=("新建",), quantities=(Quantity("10", "家"),), places=(), quantified=True, quote="新建10家养老服务驿站。",
     )
@@ -91,13 +90,17 @@ def test_whole_row_and_reference(passages):
 def test_every_passage_is_a_row_and_which_are_quantified(passages):
     rows = commitments(passages)
     assert [c.id for c in rows] == [p.id for p in passages]
-    assert [c.id.split(":")[1] for c in rows if c.quantified] == [
+    label = {p.id: p.label for p in passages}
+    assert [label[c.id] for c in rows if c.quantified] == [
         "1.1.1", "1.2.1", "1.3.3", "4.3.3", "5.1.2", "5.1.3", "5.1.4", "6.1.4", "6.1.5", "6.1.6", "6.2.1", "6.2.3", "6.2.4",
     ]
 
 
 def ids(rows):
-    return [c.id.split(":")[1] for c in rows]
+    from conftest import _plan_passages
+
+    label = {p.id: p.label for p in _plan_passages()}
+    return [label[c.id] for c in rows]
 
 
 def test_chapter_filter(passages):
@@ -124,7 +127,7 @@ def test_grep_filter(passages):
 
 CSV_ROW = [
     "第二部分【坚持以增强内生动力为重点…】", '3、聚焦"购物车"打造消费新增长极', "通航", "", "萧太后河", "是",
-    '加快实施萧太后河等水系通航项目,加快实现副中心"既有名又有趣"。', f"{DOC}:2.3.4",
+    '加快实施萧太后河等水系通航项目,加快实现副中心"既有名又有趣"。', pid("2.3.4"),
 ]
 
 
@@ -142,7 +145,7 @@ def test_csv_file_has_bom_header_and_round_trips(passages, tmp_path):
     assert table[1:] == as_rows(rows)
     # a quote with ",", '"' and "。" survives intact
     assert CSV_ROW in table
-    quantities = next(r for r in table if r[-1] == f"{DOC}:6.1.4")
+    quantities = next(r for r in table if r[-1] == pid("6.1.4"))
     assert quantities[2:6] == ["新开", "6所；1080个", "", "否"]
 
 

@@ -11,11 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from conftest import SEEDS
-
-from index.errors import InputError
-from index.search import Searcher
-from qa.answer import answer
-from qa.app import respond
+from planqa.index.errors import InputError
+from planqa.index.search import Searcher
+from planqa.qa.answer import answer
+from planqa.qa.app import respond
 
 THREADS = 16
 ROUNDS = 3

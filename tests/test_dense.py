@@ -1,7 +1,6 @@
 """The dense index type follows corpus size: exact up to EXACT_LIMIT, IVF past it."""
 import numpy as np
-
-from index.dense import EXACT_LIMIT, dense_search, make_dense_index, nprobe_for, read_dense_index, write_dense_index
+from planqa.index.dense import EXACT_LIMIT, dense_search, make_dense_index, nprobe_for, read_dense_index, write_dense_index
 
 
 def test_nprobe_rule():

@@ -4,9 +4,8 @@ import sys
 
 import pytest
 from conftest import ROOT, SEEDS
-
-from eval.metrics import Question, load_questions, summarize
-from eval.run import GATE, QUESTIONS, evaluate, gate_failures
+from planqa.eval.metrics import Question, load_questions, summarize
+from planqa.eval.run import GATE, QUESTIONS, evaluate, gate_failures
 
 TYPES = {"fact", "paraphrase", "entity", "english", "chapter", "unanswerable"}
 

@@ -3,13 +3,12 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import DOC, SEEDS
-
-from index.build import build_index
-from index.errors import IndexInvalidError, IndexMissingError, IndexStaleError
-from index.lexical import tokenize
-from index.search import Searcher
-from index.store import current_build
+from conftest import SEEDS, pid
+from planqa.index.build import build_index
+from planqa.index.errors import IndexInvalidError, IndexMissingError, IndexStaleError
+from planqa.index.lexical import tokenize
+from planqa.index.search import Searcher
+from planqa.index.store import current_build
 
 
 def test_manifest_records_model_corpus_and_checksums(index_root):
@@ -31,13 +30,13 @@ def test_manifest_records_model_corpus_and_checksums(index_root):
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
 def test_exact_top_passage_per_retriever(searcher, mode):
     top = searcher.search("今年改造多少个老旧小区？", k=3, mode=mode)[0]
-    assert top.passage.id == f"{DOC}:5.1.3"
+    assert top.passage.id == pid("5.1.3")
     assert top.passage.text == "完成10个老旧小区改造。"
 
 
 def test_english_question_finds_the_chinese_sentence(searcher):
     hits = searcher.search("How many public kindergartens will open?", k=3, mode="hybrid")
-    assert hits[0].passage.id == f"{DOC}:6.1.4"
+    assert hits[0].passage.id == pid("6.1.4")
     assert searcher.search("How many public kindergartens will open?", k=3, mode="bm25") == []
 
 
@@ -48,7 +47,7 @@ def test_chinese_and_arabic_numerals_match():
 
 def test_bm25_matches_numerals_across_scripts(searcher):
     top = searcher.search("十家驿站", k=1, mode="bm25")[0]
-    assert top.passage.id == f"{DOC}:6.2.3"
+    assert top.passage.id == pid("6.2.3")
     assert "10" in top.terms
 
 
@@ -61,7 +60,7 @@ def test_user_dictionary_keeps_plan_names_whole():
 def test_chapter_filter(searcher):
     hits = searcher.search("养老", k=5, chapter=3)
     assert hits and {h.passage.chapter_no for h in hits} == {3}
-    assert hits[0].passage.id == f"{DOC}:3.3.5"
+    assert hits[0].passage.id == pid("3.3.5")
 
 
 def test_hits_are_sorted_and_bounded(searcher):
@@ -123,6 +122,6 @@ def test_half_finished_build_leaves_the_previous_index_serving(tmp_path):
     half.mkdir()
     (half / "passages.jsonl").write_text("{", encoding="utf-8")
     assert current_build(root) == good
-    assert Searcher.load(root, SEEDS).search("东六环", 1)[0].passage.id == f"{DOC}:1.1.7"
+    assert Searcher.load(root, SEEDS).search("东六环", 1)[0].passage.id == pid("1.1.7")
     build_index(SEEDS, root)
     assert not half.exists()  # leftovers of killed builds are cleared by the next build

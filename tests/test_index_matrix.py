@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, SEEDS
-
-from index.store import current_build
+from planqa.index.store import current_build
 
 
 def manifest_of(root: Path) -> Path:
@@ -117,7 +116,7 @@ def files_disagree(root: Path, seeds: Path) -> Path:
     build = current_build(root)
     lines = (build / "passages.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     (build / "passages.jsonl").write_text("".join(lines[:-1]), encoding="utf-8")
-    from index.store import file_sha256
+    from planqa.index.store import file_sha256
 
     edit_manifest(root, lambda m: m["files"].update({"passages.jsonl": file_sha256(build / "passages.jsonl")}))
     return seeds

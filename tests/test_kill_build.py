@@ -22,14 +22,14 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DOC, ROOT, SEEDS
+from conftest import ROOT, SEEDS, pid
 
 from planqa.cli import main
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and SIGSTOP are POSIX")
 
 QUESTION = "今年新建多少家养老服务驿站？"
-ANSWER_ID = f"{DOC}:6.2.3"
+ANSWER_ID = pid("6.2.3")
 # Progress lines to kill right after: no build folder yet, passages only, every file but the manifest.
 AFTER_LINES = ["parsed 125 passages", "embedded 64/125", "built the FAISS and BM25 indexes"]
 TIMED_KILLS = 4

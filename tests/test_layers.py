@@ -4,7 +4,12 @@ import ast
 import pytest
 from conftest import ROOT
 
-RULES = {"index": {"qa", "eval", "planqa"}, "qa": {"eval", "planqa"}, "eval": {"planqa"}}
+# What each layer must not import. planqa.config (settings read at the edge) is a leaf anyone may use.
+RULES = {
+    "index": {"planqa.qa", "planqa.eval", "planqa.cli", "planqa.config"},
+    "qa": {"planqa.eval", "planqa.cli"},
+    "eval": {"planqa.cli"},
+}
 
 
 def imported_packages(path):
@@ -12,9 +17,9 @@ def imported_packages(path):
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                yield alias.name.split(".")[0]
+                yield ".".join(alias.name.split(".")[:2])
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            yield node.module.split(".")[0]
+            yield ".".join(node.module.split(".")[:2])
 
 
 @pytest.mark.parametrize("package", sorted(RULES))
@@ -26,10 +31,21 @@ def test_layer_imports(package):
         assert not bad, f"{f.relative_to(ROOT)} imports {bad}"
 
 
+def test_only_planqa_installs_at_the_top():
+    """index/, qa/, eval/ and seeds/ are planqa.index, planqa.qa, planqa.eval and planqa.seeds."""
+    import tomllib
+
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert {name.split(".")[0] for name in setup["packages"]} == {"planqa"}
+    assert setup["package-dir"] == {"planqa": "planqa", "planqa.index": "index", "planqa.qa": "qa",
+                                    "planqa.eval": "eval", "planqa.seeds": "seeds"}
+
+
 def test_index_package_import_is_light():
     import subprocess
     import sys
 
-    code = "import sys, index, index.search, qa.answer; print(sorted(m for m in ('gradio','torch','faiss','jieba') if m in sys.modules))"
+    code = ("import sys, planqa.index, planqa.index.search, planqa.qa.answer; "
+            "print(sorted(m for m in ('gradio','torch','faiss','jieba') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

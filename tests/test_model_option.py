@@ -6,14 +6,14 @@ import subprocess
 import sys
 
 import pytest
-from conftest import DOC, ROOT, SEEDS
+from conftest import ROOT, SEEDS, pid
 
 pytest.importorskip("sentence_transformers")
 
-from eval.run import QUESTIONS, evaluate, load_questions  # noqa: E402
-from index.build import build_index  # noqa: E402
-from index.errors import IndexStaleError  # noqa: E402
-from index.search import Searcher  # noqa: E402
+from planqa.eval.run import QUESTIONS, evaluate, load_questions  # noqa: E402
+from planqa.index.build import build_index  # noqa: E402
+from planqa.index.errors import IndexStaleError  # noqa: E402
+from planqa.index.search import Searcher  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def exported_index(exported, tmp_path_factory):
 
 
 def test_manifest_records_the_model(exported_index):
-    from index.store import current_build
+    from planqa.index.store import current_build
 
     manifest = json.loads((current_build(exported_index) / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["model"] == {"id": "st:multilingual-e5-small", "dim": 384}
@@ -64,4 +64,4 @@ def test_ask_with_model_option(exported, exported_index):
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["hits"][0]["id"] == f"{DOC}:6.2.3"
+    assert json.loads(out.stdout)["hits"][0]["id"] == pid("6.2.3")

