@@ -165,4 +165,6 @@ def test_real_plan_passages_are_traceable(passages, sources):
 
 def test_a_repeated_section_number_still_gives_unique_ids():
     source = "# 计划\n\n【第一章】\n\n1、公园\n\n新建公园。\n\n1、公园\n\n新建绿道。\n"
-    assert [p.id for p in parse_text(source, "d")] == ["d:1.1.1", "d:1.1.2"]
+    ps = parse_text(source, "d")
+    assert [p.label for p in ps] == ["1.1.1", "1.1.2"]
+    assert len({p.id for p in ps}) == 2 and all(p.id.startswith("d:1.1-") for p in ps)
