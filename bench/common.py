@@ -23,7 +23,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-QUESTIONS = ROOT / "eval" / "questions.jsonl"
 # Environment variables that change thread or model behaviour: children start without them.
 _TUNING_VARS = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_PROC_BIND", "MKL_NUM_THREADS",
                 "OPENBLAS_NUM_THREADS", "PLANQA_QUERY_THREADS", "PLANQA_BUILD_THREADS", "PLANQA_MODEL",
@@ -129,10 +128,10 @@ def cpu_seconds(pid: int) -> float:
 
 
 def questions() -> list:
-    """The eval question set (173 questions, answerable and not, Chinese and English)."""
-    from planqa.eval.metrics import load_questions
+    """The eval question set, both splits (answerable and not, Chinese and English)."""
+    from planqa.eval.run import load_split
 
-    return load_questions(QUESTIONS)
+    return load_split("all")
 
 
 def corpus_sentences(n: int, seed: int = 0) -> list[str]:

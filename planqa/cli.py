@@ -13,12 +13,14 @@ from pathlib import Path
 
 from planqa.config import Settings, settings
 from planqa.index.errors import IndexMissingError, InputError, PlanQAError
+from planqa.index.records import check_chapter
 
 EXIT_INPUT = 2
 EXIT_ERROR = 1
 
 
 INDEX_HELP = "index folder (default: PLANQA_INDEX, or index/ in planqa's cache folder)"
+CHAPTER_HELP = "only this chapter: 0 = the introduction, 1..N = the plan's chapters (default: all)"
 SEEDS_HELP = "folder of plan files (default: PLANQA_SEEDS, or the plan that ships with planqa)"
 
 
@@ -41,16 +43,18 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question with quotes from the plan")
     p.add_argument("question")
     p.add_argument("--k", type=int, default=5, help="passages to show (default 5)")
-    p.add_argument("--chapter", type=int, default=None, help="only this chapter (1-7)")
+    p.add_argument("--chapter", type=int, default=None, help=CHAPTER_HELP)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     _common(p)
 
     p = sub.add_parser("eval", help="retrieval accuracy on a question set; non-zero exit below the gate")
-    p.add_argument("--questions", type=Path, default=None)
-    p.add_argument("--k", type=int, default=5)
-    p.add_argument("--retriever", choices=("dense", "bm25", "hybrid"), action="append", default=None,
-                   help="repeatable; default: all three side by side")
+    p.add_argument("--split", choices=("dev", "test", "all"), default="test",
+                   help="which half of eval/ to run (default test, which the gate judges; tune on dev)")
+    p.add_argument("--questions", type=Path, default=None, help="a JSONL question file instead of a split")
+    p.add_argument("--retriever", action="append", default=None,
+                   help="repeatable (hybrid, dense, bm25, …); default: every retriever side by side")
     p.add_argument("--report", type=Path, default=None, help="write the full report as JSON")
+    p.add_argument("--markdown", action="store_true", help="print the tables as Markdown (for eval/README.md)")
     p.add_argument("--no-gate", action="store_true", help="print the metrics without failing below the gate")
     _common(p)
 
@@ -61,7 +65,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("commitments", help="every task sentence as a row: actions, quantities, places, quote")
     p.add_argument("--csv", type=Path, default=None, help="write a CSV file (UTF-8 with BOM) instead of printing")
-    p.add_argument("--chapter", type=int, default=None)
+    p.add_argument("--chapter", type=int, default=None, help=CHAPTER_HELP)
     p.add_argument("--grep", default=None, help="only rows whose quote, place or section contains this word")
     p.add_argument("--seeds", type=Path, default=None, help=SEEDS_HELP)
 
@@ -145,6 +149,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     # A question never builds an index: the message names `planqa index`. Building here would
     # make a quick read-only command slow and racy (two questions at once would fight for the lock).
     searcher = open_searcher(args, build_missing=False)
+    check_chapter(args.chapter, {p.chapter_no for p in searcher.passages})
     result = answer(searcher, args.question, k=args.k, chapter=args.chapter)
     if args.json:
         print(json.dumps(answer_json(result), ensure_ascii=False))
@@ -154,16 +159,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from planqa.eval.run import QUESTIONS, evaluate, format_table, gate_failures, load_questions, write_report
+    from planqa.eval.run import evaluate, format_table, gate_failures, load_questions, load_split, write_report
+    from planqa.index.search import MODES
 
-    searcher = open_searcher(args)
+    modes = tuple(dict.fromkeys(args.retriever or MODES))
+    for m in modes:
+        if m not in MODES:
+            raise InputError(f"--retriever must be one of {', '.join(MODES)}, got {m!r}")
     try:
-        questions = load_questions(args.questions or QUESTIONS)
+        questions = load_questions(args.questions) if args.questions else load_split(args.split)
     except (OSError, ValueError) as e:
         raise InputError(str(e)) from e
-    modes = tuple(args.retriever or ("hybrid", "dense", "bm25"))
-    report = evaluate(searcher, questions, modes, k=args.k)
-    print(format_table(report))
+    searcher = open_searcher(args)
+    report = evaluate(searcher, questions, modes)
+    print(format_table(report, markdown=args.markdown))
     if args.report:
         write_report(report, args.report)
         print(f"\nreport written to {args.report}")
@@ -192,7 +201,9 @@ def cmd_commitments(args: argparse.Namespace) -> int:
     from planqa.index.parse import parse_seeds
     from planqa.qa.commitments import CSV_COLUMNS, as_rows, commitments, to_csv
 
-    rows = commitments(parse_seeds(args.settings.seeds), chapter=args.chapter, grep=args.grep)
+    passages = parse_seeds(args.settings.seeds)
+    check_chapter(args.chapter, {p.chapter_no for p in passages})
+    rows = commitments(passages, chapter=args.chapter, grep=args.grep)
     if args.csv:
         to_csv(rows, args.csv)
         _progress(f"{len(rows)} rows written to {args.csv}")
