@@ -8,10 +8,13 @@ import numpy as np
 
 from .dense import make_dense_index, write_dense_index
 from .embed import Embedder, load_embedder
+from .errors import SeedsError, rebuild_hint
 from .lexical import LexicalIndex, tokenize
 from .parse import parse_seeds
 from .records import Passage
+from .search import write_side_files
 from .store import (
+    BuildGuard,
     Progress,
     build_lock,
     corpus_hash,
@@ -22,6 +25,10 @@ from .store import (
 )
 
 BATCH = 64
+# The most passages one build takes. At 35.5 passages/s (bundled model, two cores, docs/benchmarks.md)
+# 50,000 take some 25 minutes to embed: larger seeds are refused after parsing, in seconds.
+MAX_PASSAGES = 50_000
+PROGRESS_SECONDS = 10.0
 
 
 def embedding_text(p: Passage) -> str:
@@ -31,26 +38,38 @@ def embedding_text(p: Passage) -> str:
 
 
 def build_index(seeds_dir: Path, root: Path, model: str | None = None, progress: Progress | None = None,
-                embedder: Embedder | None = None) -> Path:
+                embedder: Embedder | None = None, max_passages: int = MAX_PASSAGES) -> Path:
     """Build an index of every plan in `seeds_dir` under `root`; returns the new build folder.
 
-    `embedder` is the loaded model to embed passages with; by default the one `model` names."""
+    `embedder` is the loaded model to embed passages with; by default the one `model` names.
+    Any OS or library error becomes one StorageError line; the half-written build is removed."""
     say = progress or (lambda _msg: None)
     seeds_dir, root = Path(seeds_dir), Path(root)
     embedder = embedder or load_embedder(model)
-    with build_lock(root):
+    with BuildGuard(root, rebuild_hint(seeds_dir, root, model)) as guard, build_lock(root):
         started = time.perf_counter()
-        passages = parse_seeds(seeds_dir)
+        passages = parse_seeds(seeds_dir, progress=say)
         digest = corpus_hash(seeds_dir)
         say(f"parsed {len(passages)} passages from {seeds_dir}")
-        build_dir = new_build_dir(root)
+        if len(passages) > max_passages:
+            raise SeedsError(f"the plans in {seeds_dir} hold {len(passages):,} passages; one index takes at most "
+                             f"{max_passages:,} (about {max_passages / 35.5 / 60:.0f} minutes to embed on two cores, "
+                             "docs/benchmarks.md): split them into several seeds folders and indexes")
+        build_dir = guard.track(new_build_dir(root))
         write_passages(build_dir / "passages.jsonl", passages)
 
         texts = [embedding_text(p) for p in passages]
         chunks = []
+        shown = embed_start = time.monotonic()
         for i in range(0, len(texts), BATCH):
             chunks.append(embedder.embed_passages(texts[i:i + BATCH]))
-            say(f"embedded {min(i + BATCH, len(texts))}/{len(texts)} passages with {embedder.name}")
+            done, now = min(i + BATCH, len(texts)), time.monotonic()
+            # Every batch of a small plan (tests wait for these lines); every few seconds of a large one.
+            if len(texts) <= 20 * BATCH or done == len(texts) or now - shown >= PROGRESS_SECONDS:
+                left = (now - embed_start) / done * (len(texts) - done)
+                eta = f", about {left / 60:.0f} min left" if left >= 60 else ""
+                say(f"embedded {done}/{len(texts)} passages with {embedder.name}{eta}")
+                shown = now
         vectors = np.ascontiguousarray(np.vstack(chunks), dtype=np.float32)
         np.save(build_dir / "vectors.npy", vectors, allow_pickle=False)
         dense = make_dense_index(vectors)
@@ -58,7 +77,8 @@ def build_index(seeds_dir: Path, root: Path, model: str | None = None, progress:
 
         lexical = LexicalIndex.build([tokenize(p.text) for p in passages])
         lexical.save(build_dir / "bm25")
-        say("built the FAISS and BM25 indexes")
+        write_side_files(build_dir, passages, lexical.vocabulary)
+        say("built the FAISS and BM25 indexes, the second encoder's vectors and the keyword bridges")
 
         documents = sorted({p.document for p in passages})
         write_manifest(build_dir, {

@@ -1,4 +1,7 @@
 """The errors planqa raises; the CLI and the page turn them into messages for people."""
+from __future__ import annotations
+
+import errno
 
 
 class PlanQAError(Exception):
@@ -25,6 +28,10 @@ class IndexBusyError(PlanQAError):
     """Another build holds the index lock."""
 
 
+class StorageError(PlanQAError):
+    """The disk refused a build or a load: full, read-only, not ours to read or write, or failing."""
+
+
 class ModelError(PlanQAError):
     """The embedding model could not be loaded or used."""
 
@@ -39,3 +46,41 @@ def rebuild_hint(seeds_dir: object, index_dir: object, model: str | None = None)
     if model and model != "e5-small-q4":
         cmd += f" --model {model}"
     return cmd
+
+
+DISK_FULL = "the disk is full"
+PERMISSION = "permission denied"
+READ_ONLY = "the file system is read-only"
+DISK_ERROR = "the disk reported an error"
+# What a library says when the disk fills under it: faiss ("No space left on device"), numpy's
+# tofile ("48000 requested and 25568 written"): no errno to go by.
+_FULL_WORDS = ("no space left", "requested and", "disk quota")
+
+
+def os_cause(e: BaseException) -> str:
+    """The cause of an OS or library error in a few words: disk full, permission, read-only, I/O."""
+    no = getattr(e, "errno", None)
+    text = str(e).lower()
+    if no in (errno.ENOSPC, errno.EDQUOT) or any(w in text for w in _FULL_WORDS):
+        return DISK_FULL
+    if no in (errno.EACCES, errno.EPERM) or "permission denied" in text:
+        return PERMISSION
+    if no == errno.EROFS or "read-only file system" in text:
+        return READ_ONLY
+    if no == errno.EIO or "input/output error" in text:
+        return DISK_ERROR
+    return f"{type(e).__name__}: {e}" if not str(e) else str(e)
+
+
+def os_fix(e: BaseException, path: object) -> str:
+    """What to do about an OS error at `path`, as a short imperative."""
+    cause = os_cause(e)
+    if cause == DISK_FULL:
+        return f"free some space on the disk holding {path}"
+    if cause == PERMISSION:
+        return f"run planqa as the user who owns {path}, or give that user access to it (chown/chmod)"
+    if cause == READ_ONLY:
+        return f"{path} is on a read-only disk: use a writable folder"
+    if cause == DISK_ERROR:
+        return f"check the disk holding {path} (dmesg, smartctl)"
+    return f"check {path}"

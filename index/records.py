@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from .errors import InputError
+
 CHINESE_ORDINALS = "一二三四五六七八九十"
 
 
@@ -88,3 +90,16 @@ def short_title(title: str) -> str:
         if ch in ",，":
             return curly_quotes(title[:i]) + "…"
     return curly_quotes(title)
+
+
+def check_chapter(chapter: int | None, chapters) -> int | None:
+    """`chapter` if the plan has it: None = all, 0 = the introduction, 1..N = the chapters.
+
+    One meaning for the command line, the page and the API; anything else is an InputError naming
+    the valid range. `chapters` are the chapter numbers the plan's passages carry."""
+    if chapter is None:
+        return None
+    last = max(chapters, default=0)
+    if isinstance(chapter, bool) or not isinstance(chapter, int) or not 0 <= chapter <= last:
+        raise InputError(f"chapter must be 0 (the introduction) to {last}, got {chapter}")
+    return chapter

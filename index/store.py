@@ -23,19 +23,38 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexBusyError, IndexInvalidError, IndexMissingError, IndexStaleError
-from .parse import seed_files
+from .errors import (
+    DISK_FULL,
+    PERMISSION,
+    READ_ONLY,
+    IndexBusyError,
+    IndexInvalidError,
+    IndexMissingError,
+    IndexStaleError,
+    SeedsError,
+    StorageError,
+    os_cause,
+    os_fix,
+)
+from .parse import seed_documents
 from .records import Passage
 
 FORMAT_VERSION = 1
+# A manifest is a few KB (one line per file and document); anything far larger, or nested deeper
+# than its two levels, is damage, refused before the JSON parser recurses into it.
+MAX_MANIFEST_BYTES = 8_000_000
+MAX_MANIFEST_DEPTH = 8
 
 
 def corpus_hash(seeds_dir: Path) -> str:
-    """SHA-256 over the names and bytes of the seed files: what an index was built from."""
+    """SHA-256 over the relative paths and bytes of the seed files: what an index was built from."""
     h = hashlib.sha256()
-    for path in seed_files(seeds_dir):
-        h.update(path.name.encode("utf-8") + b"\0")
-        h.update(hashlib.sha256(path.read_bytes()).digest())
+    for path, _ in seed_documents(seeds_dir):
+        h.update(path.relative_to(seeds_dir).as_posix().encode("utf-8") + b"\0")
+        try:
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError as e:
+            raise SeedsError(f"cannot read the plan file {path}: {os_cause(e)}; {os_fix(e, path)}") from e
     return h.hexdigest()
 
 
@@ -86,17 +105,32 @@ def build_lock(root: Path) -> Iterator[None]:
 def current_build(root: Path, hint: str | None = None) -> Path:
     """The build folder CURRENT points to; `hint`, the rebuild command, ends every error message."""
     pointer = Path(root) / "CURRENT"
-    if not pointer.is_file():
+    try:
+        exists = pointer.is_file()
+    except OSError as e:  # a folder on the way that this user may not enter
+        raise unreadable(pointer, e, hint) from e
+    if not exists:
         raise IndexMissingError(f"no index at {root}" + (f"; build it: {hint}" if hint else ""))
     fix = f"; rebuild it: {hint}" if hint else ""
     try:
         # A flipped bit can make the pointer invalid UTF-8: that is a damaged index, not a crash.
         name = pointer.read_bytes().decode("utf-8").strip()
-    except (OSError, UnicodeDecodeError) as e:
-        raise IndexInvalidError(f"the index pointer {pointer} cannot be read ({e}){fix}") from e
+    except OSError as e:
+        raise unreadable(pointer, e, hint) from e
+    except UnicodeDecodeError as e:
+        raise IndexInvalidError(f"the index pointer {pointer} is damaged (not text){fix}") from e
     if not _is_build_name(name):
         raise IndexInvalidError(f"the index pointer {pointer} is damaged{fix}")
     return Path(root) / "builds" / name
+
+
+def unreadable(path: Path, e: OSError, hint: str | None) -> StorageError | IndexInvalidError:
+    """The error for an index file the OS would not read: permission is not damage."""
+    cause = os_cause(e)
+    if cause == PERMISSION:
+        return StorageError(f"cannot read the index file {path}: {cause}; {os_fix(e, path)}")
+    return IndexInvalidError(f"cannot read the index file {path}: {cause}; {os_fix(e, path)}, then rebuild it"
+                             + (f": {hint}" if hint else ""))
 
 
 def _is_build_name(name: str) -> bool:
@@ -175,15 +209,28 @@ def read_manifest(build_dir: Path, hint: str) -> dict:
     path = build_dir / "manifest.json"
     if not path.is_file():
         raise IndexInvalidError(f"the index at {build_dir} is incomplete (no manifest); rebuild it: {hint}")
+    damaged = f"the index manifest {path} is damaged"
     try:
-        manifest = json.loads(path.read_bytes().decode("utf-8"))
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise IndexInvalidError(f"{damaged} (larger than {MAX_MANIFEST_BYTES // 1_000_000} MB); rebuild it: {hint}")
+        data = path.read_bytes()
+    except OSError as e:
+        raise unreadable(path, e, hint) from e
+    try:
+        text = data.decode("utf-8")
+        if json_depth(text) > MAX_MANIFEST_DEPTH:
+            raise ValueError("nested too deeply")
+        manifest = json.loads(text)
         files = manifest["files"]
         version = manifest["format_version"]
         # Valid JSON of the wrong shape is as damaged as invalid JSON.
         if not isinstance(files, dict) or not isinstance(manifest.get("model", {}), dict):
             raise TypeError("unexpected manifest layout")
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise IndexInvalidError(f"the index manifest {path} is damaged; rebuild it: {hint}") from e
+    except (ValueError, KeyError, TypeError, RecursionError) as e:
+        raise IndexInvalidError(f"{damaged}; rebuild it: {hint}") from e
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise IndexInvalidError(f"{damaged} (its format_version is {json.dumps(version, ensure_ascii=False)[:40]}, "
+                                f"not a number); rebuild it: {hint}")
     if version != FORMAT_VERSION:
         raise IndexStaleError(
             f"the index at {build_dir} has format {version}, this planqa reads {FORMAT_VERSION}; rebuild it: {hint}"
@@ -197,7 +244,7 @@ def read_manifest(build_dir: Path, hint: str) -> dict:
         try:
             actual = file_sha256(f)
         except OSError as e:
-            raise IndexInvalidError(f"the index file {f} cannot be read ({e}); rebuild it: {hint}") from e
+            raise unreadable(f, e, hint) from e
         if actual != digest:
             raise IndexInvalidError(f"the index file {f} is corrupt (checksum mismatch); rebuild it: {hint}")
     # Every file the loaders may read must be vouched for: a manifest with its checksums cut
@@ -210,8 +257,93 @@ def read_manifest(build_dir: Path, hint: str) -> dict:
     return manifest
 
 
+def json_depth(text: str) -> int:
+    """How deeply brackets nest in a JSON text (brackets inside strings do not count); linear."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
 def load_vectors(path: Path) -> np.ndarray:
     return np.load(path, allow_pickle=False)
 
 
 Progress = Callable[[str], None]
+
+# A write that fails with less than this left on the disk failed because the disk is full, whatever
+# the library said ("48000 requested and 25568 written").
+NEARLY_FULL = 16 * 2**20
+
+
+class BuildGuard:
+    """Turns any OS or library error of a build into one StorageError line, removing the build folder.
+
+    The build folder is removed unless CURRENT already names it (the switch happened: it is the
+    index in use). The old index is never touched: CURRENT moves only after the manifest is written.
+    """
+
+    def __init__(self, root: Path, hint: str) -> None:
+        self.root, self.hint, self.build_dir = Path(root), hint, None
+
+    def track(self, build_dir: Path) -> Path:
+        self.build_dir = build_dir
+        return build_dir
+
+    def __enter__(self) -> BuildGuard:
+        return self
+
+    def __exit__(self, kind, e, tb) -> bool:
+        if e is None:
+            return False
+        if self.build_dir is not None and _pointer_name(self.root) != self.build_dir.name:
+            shutil.rmtree(self.build_dir, ignore_errors=True)
+        for tmp in self.root.glob(f".CURRENT.{os.getpid()}.tmp"):
+            tmp.unlink(missing_ok=True)
+        if isinstance(e, (OSError, RuntimeError, MemoryError)):
+            raise self.error(e) from e
+        return False
+
+    def error(self, e: BaseException) -> StorageError:
+        # faiss leads with its C++ signature and source line: keep what it says after "Error: ".
+        detail = " ".join(str(e).split()).rsplit("Error: ", 1)[-1][:200] or type(e).__name__
+        cause = os_cause(e)
+        try:
+            if self.root.exists() and shutil.disk_usage(self.root).free < NEARLY_FULL:
+                cause = DISK_FULL
+        except OSError:
+            pass
+        kept = " The index in use is unchanged." if _pointer_name(self.root) else ""
+        if cause == DISK_FULL:
+            need = folder_size(self.root / "builds" / (_pointer_name(self.root) or "-"))
+            room = f" (the index in use takes {need / 2**20:.1f} MB; a build needs as much again)" if need else ""
+            what = f"the disk holding {self.root} is full ({detail}); free some space{room}"
+        elif cause in (PERMISSION, READ_ONLY):
+            what = f"cannot write the index at {self.root}: {cause} ({detail}); {os_fix(e, self.root)}"
+        elif isinstance(e, MemoryError):
+            what = "the build ran out of memory; split the plans or build on a machine with more memory"
+        else:
+            what = f"writing the index at {self.root} failed ({detail}); {os_fix(e, self.root)}"
+        return StorageError(f"{what}, then run: {self.hint}.{kept}")
+
+
+def folder_size(folder: Path) -> int:
+    """Bytes in the files under a folder (0 when it does not exist)."""
+    try:
+        return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    except OSError:
+        return 0

@@ -1,0 +1,385 @@
+"""Hardening (issue 13): full disks, unreadable and damaged manifests, huge plans, duplicate ids,
+symlinks, chapter numbers, and the server's cross-origin, cookie, login and upload rules.
+
+Fast tests use a small hashing embedder (no model) and inline plans; the tests that start
+`planqa serve` in a child process are marked `subprocess` (and get the real index: `model`).
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import DOC, SEEDS
+from planqa.index import build as build_module
+from planqa.index import store
+from planqa.index.build import build_index
+from planqa.index.errors import IndexInvalidError, InputError, SeedsError, StorageError
+from planqa.index.parse import MAX_PASSAGE_CHARS, parse_seeds, parse_text, seed_documents
+from planqa.index.records import check_chapter
+from planqa.index.search import Searcher
+
+from planqa.cli import main
+
+
+class HashEmbedder:
+    """A deterministic stand-in for the model: each character bigram adds to one of 32 dimensions."""
+
+    name = "test-hash"
+    dim = 32
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for row, t in zip(out, texts):
+            for a, b in zip(t, t[1:] + " "):
+                row[int(hashlib.md5((a + b).encode()).hexdigest()[:4], 16) % self.dim] += 1
+            row /= max(np.linalg.norm(row), 1e-9)
+        return out
+
+    embed_queries = embed_passages = _embed
+
+
+PLAN = "# 计划\n\n【第一部分】\n\n1、公园\n\n新建公园两座。完成绿道改造。\n\n2、学校\n\n新建学校一所。\n"
+
+
+def seeds_with(tmp_path: Path, files: dict[str, str]) -> Path:
+    seeds = tmp_path / "seeds"
+    for rel, text in files.items():
+        (seeds / rel).parent.mkdir(parents=True, exist_ok=True)
+        (seeds / rel).write_text(text, encoding="utf-8")
+    return seeds
+
+
+def build(seeds: Path, root: Path, **kw) -> Path:
+    return build_index(seeds, root, embedder=HashEmbedder(), **kw)
+
+
+def load(root: Path, seeds: Path) -> Searcher:
+    return Searcher.load(root, seeds, embedder=HashEmbedder())
+
+
+# --- 2. full disks, unreadable and damaged manifests -------------------------------------------
+
+def assert_one_line_and_old_index_serves(message: str, root: Path, seeds: Path, good: str) -> None:
+    assert "\n" not in message and "Traceback" not in message
+    assert (root / "CURRENT").read_text().strip() == good
+    assert sorted(p.name for p in (root / "builds").iterdir()) == [good]  # the half-written build is gone
+    assert [p.text for p in load(root, seeds).passages] == ["新建公园两座。", "完成绿道改造。", "新建学校一所。"]
+
+
+@pytest.mark.parametrize("where", ["passages", "vectors", "faiss", "manifest", "pointer"])
+def test_a_full_disk_at_any_write_is_one_line_and_the_old_index_serves(tmp_path, monkeypatch, where):
+    """ENOSPC simulated at each write of a build (the real thing, on a tmpfs, is the next test)."""
+    seeds = seeds_with(tmp_path, {"plan.md": PLAN})
+    root = tmp_path / "index"
+    good = build(seeds, root).name
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def faiss_full(*args, **kwargs):
+        raise RuntimeError("Error in void faiss::write_index(const Index*, IOWriter*, int) at index_write.cpp:499: "
+                           "Error: 'ret == (size * 4)' failed: write error in /x/dense.faiss")
+
+    target = {"passages": (build_module, "write_passages", full), "vectors": (build_module.np, "save", full),
+              "faiss": (build_module, "write_dense_index", faiss_full), "manifest": (build_module, "write_manifest", full),
+              "pointer": (store, "write_atomic", full)}[where]
+    monkeypatch.setattr(*target)
+    with pytest.raises(StorageError) as e:
+        build(seeds, root)
+    monkeypatch.undo()
+    message = str(e.value)
+    if where == "faiss":  # faiss names no cause: with room left on the disk, it is not called full
+        assert message.startswith(f"writing the index at {root} failed ('ret == (size * 4)' failed: write error in "
+                                  f"/x/dense.faiss); check {root}, then run")
+    else:
+        assert message.startswith(f"the disk holding {root} is full ([Errno 28] No space left on device); free some "
+                                  "space (the index in use takes ")
+    assert message.endswith(f"then run: planqa index --seeds {seeds} --out {root}. The index in use is unchanged.")
+    assert_one_line_and_old_index_serves(message, root, seeds, good)
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str):
+    path.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+@pytest.mark.parametrize("left_kb", [2, 380])
+def test_a_really_full_disk(tmp_path, left_kb):
+    """A 4 MB tmpfs, one build, filled to `left_kb` free, build again: the first write that fails
+    (passages, vectors, FAISS or manifest, depending on the room left) says the disk is full."""
+    seeds = seeds_with(tmp_path, {"plan.md": PLAN * 40})
+    with tmpfs(tmp_path / "disk", "4m") as disk:
+        root = disk / "index"
+        embedder = type("Wide", (HashEmbedder,), {"dim": 384})()  # the real model's width: real file sizes
+        good = build_index(seeds, root, embedder=embedder).name
+        free = shutil.disk_usage(disk).free
+        (disk / "filler").write_bytes(b"\0" * (free - left_kb * 1024))
+        with pytest.raises(StorageError) as e:
+            build_index(seeds, root, embedder=embedder)
+        message = str(e.value)
+        assert message.startswith(f"the disk holding {root} is full ("), message
+        assert "\n" not in message and message.endswith("The index in use is unchanged.")
+        assert (root / "CURRENT").read_text().strip() == good
+        assert sorted(p.name for p in (root / "builds").iterdir()) == [good]
+        (disk / "filler").unlink()
+        assert len(Searcher.load(root, seeds, embedder=embedder).passages) == 3 * 40
+
+
+def test_an_unwritable_index_folder_says_permission(tmp_path, monkeypatch):
+    seeds = seeds_with(tmp_path, {"plan.md": PLAN})
+    root = tmp_path / "index"
+    good = build(seeds, root).name
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(root / "builds"))
+
+    monkeypatch.setattr(store.Path, "mkdir", denied)
+    with pytest.raises(StorageError) as e:
+        build(seeds, root)
+    monkeypatch.undo()
+    assert str(e.value).startswith(f"cannot write the index at {root}: permission denied (")
+    assert f"run planqa as the user who owns {root}, or give that user access to it (chown/chmod)" in str(e.value)
+    assert (root / "CURRENT").read_text().strip() == good
+
+
+@contextlib.contextmanager
+def as_nobody():
+    """Run the block as user nobody (real permission checks: root reads everything)."""
+    if os.geteuid() != 0:
+        yield
+        return
+    os.setegid(65534)
+    os.seteuid(65534)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+
+
+@pytest.fixture()
+def open_dir(tmp_path):
+    """A folder anyone may enter (pytest's own are private to root): for tests that drop to nobody."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="planqa-perm-", dir="/tmp"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_an_unreadable_manifest_is_not_called_damaged(open_dir):
+    seeds = seeds_with(open_dir, {"plan.md": PLAN})
+    root = open_dir / "index"
+    build(seeds, root)
+    manifest = store.current_build(root) / "manifest.json"
+    manifest.chmod(0o000)
+    for p in (seeds, *seeds.iterdir(), root, root / "CURRENT", *root.rglob("*")):
+        if p != manifest:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+    with as_nobody(), pytest.raises(StorageError) as e:
+        load(root, seeds)
+    assert str(e.value) == (f"cannot read the index file {manifest}: permission denied; run planqa as the user who "
+                            f"owns {manifest}, or give that user access to it (chown/chmod)")
+
+
+def set_manifest(root: Path, data: bytes) -> Path:
+    path = store.current_build(root) / "manifest.json"
+    path.write_bytes(data)
+    return path
+
+
+def test_a_manifest_of_deeply_nested_brackets_is_damaged_not_a_recursion_error(tmp_path):
+    seeds = seeds_with(tmp_path, {"plan.md": PLAN})
+    root = tmp_path / "index"
+    build(seeds, root)
+    path = set_manifest(root, b"[" * 100_000 + b"]" * 100_000)
+    with pytest.raises(IndexInvalidError) as e:
+        load(root, seeds)
+    assert str(e.value) == f"the index manifest {path} is damaged; rebuild it: planqa index --seeds {seeds} --out {root}"
+
+
+def test_a_wrong_typed_format_version_reads_right(tmp_path):
+    seeds = seeds_with(tmp_path, {"plan.md": PLAN})
+    root = tmp_path / "index"
+    build(seeds, root)
+    path = store.current_build(root) / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    set_manifest(root, json.dumps({**manifest, "format_version": "1"}).encode())
+    with pytest.raises(IndexInvalidError) as e:
+        load(root, seeds)
+    assert str(e.value) == (f'the index manifest {path} is damaged (its format_version is "1", not a number); '
+                            f"rebuild it: planqa index --seeds {seeds} --out {root}")
+
+
+def test_an_unreadable_plan_file_names_the_file_and_the_cause(open_dir):
+    seeds = seeds_with(open_dir, {"plan.md": PLAN})
+    seeds.chmod(0o755)
+    (seeds / "plan.md").chmod(0o000)
+    with as_nobody(), pytest.raises(SeedsError) as e:
+        parse_seeds(seeds)
+    assert str(e.value).startswith(f"cannot read the plan file {seeds / 'plan.md'}: permission denied; ")
+
+
+# --- 3. huge plans ------------------------------------------------------------------------------
+
+def plan_of(n_sections: int) -> str:
+    """A plan of one chapter with many sections, one sentence each (the shape that was quadratic)."""
+    return "【第一部分】\n\n" + "".join(f"{i % 999 + 1}、小节{i}\n\n完成第{i}项任务。\n\n" for i in range(n_sections))
+
+
+def test_parsing_is_linear_in_the_plans_size():
+    """Four times the sections takes about four times as long (the old rescan made it sixteen)."""
+    def seconds(n: int) -> float:
+        best = float("inf")
+        for _ in range(3):
+            text = plan_of(n)
+            started = time.perf_counter()
+            passages = parse_text(text, "d")
+            best = min(best, time.perf_counter() - started)
+        assert len(passages) == n
+        return best
+
+    small, large = seconds(2_000), seconds(8_000)
+    assert large / small < 8, (small, large)
+    labels = [p.label for p in parse_text(plan_of(1_000), "d")]
+    assert labels[:2] == ["1.1.1", "1.2.1"] and labels[999] == "1.1.2"  # section 1 again: its count continues
+
+
+def test_a_passage_longer_than_the_limit_is_cut_at_clause_marks():
+    clause = "推进" + "城市更新" * 9 + "，"  # 39 characters
+    long = clause * 20 + "全面完成。"
+    assert len(long) > MAX_PASSAGE_CHARS
+    ps = parse_text(f"【第一部分】\n\n1、城市\n\n{long}\n", "d")
+    assert [len(p.text) for p in ps] == [39 * 7, 39 * 7, 39 * 6 + 5]
+    assert all(p.text.endswith("，") for p in ps[:2]) and "".join(p.text for p in ps) == long
+    assert len({p.id for p in ps}) == 3
+
+
+def test_a_run_without_any_punctuation_is_cut_at_the_limit():
+    run = "城" * 1000
+    ps = parse_text(run, "d")
+    assert [len(p.text) for p in ps] == [300, 300, 300, 100]
+    assert [(p.start, p.end) for p in ps] == [(0, 300), (300, 600), (600, 900), (900, 1000)]
+
+
+def test_a_plan_over_the_passage_limit_is_refused_before_embedding(tmp_path):
+    seeds = seeds_with(tmp_path, {"plan.md": plan_of(600)})
+    lines = []
+
+    class Refuses(HashEmbedder):
+        def embed_passages(self, texts):
+            raise AssertionError("embedding started")
+
+    with pytest.raises(SeedsError) as e:
+        build_index(seeds, tmp_path / "index", embedder=Refuses(), progress=lines.append, max_passages=500)
+    assert str(e.value) == (f"the plans in {seeds} hold 600 passages; one index takes at most 500 (about 0 minutes "
+                            "to embed on two cores, docs/benchmarks.md): split them into several seeds folders and indexes")
+    assert lines == [f"parsed 600 passages from {seeds}"]
+    assert not (tmp_path / "index" / "builds").exists() or not list((tmp_path / "index" / "builds").iterdir())
+
+
+def test_a_big_build_prints_progress_every_few_seconds(tmp_path, monkeypatch):
+    seeds = seeds_with(tmp_path, {"plan.md": plan_of(1_500)})
+    clock = iter(range(0, 10_000, 6))
+    monkeypatch.setattr(build_module.time, "monotonic", lambda: next(clock))
+    lines = []
+    build(seeds, tmp_path / "index", progress=lines.append)
+    embedded = [line for line in lines if line.startswith("embedded")]
+    # 24 batches of 64, 6 fake seconds each: a line every 10 s (every second batch) and the last one.
+    assert embedded[:2] == ["embedded 128/1500 passages with test-hash, about 2 min left",
+                            "embedded 256/1500 passages with test-hash, about 2 min left"]
+    assert embedded[-2:] == ["embedded 1408/1500 passages with test-hash", "embedded 1500/1500 passages with test-hash"]
+    assert len(embedded) == 12
+
+
+@pytest.mark.slow
+def test_a_20_mb_plan_is_refused_with_a_reason_within_a_minute(tmp_path):
+    plan = (SEEDS / f"{DOC}.md").read_text(encoding="utf-8")
+    seeds = seeds_with(tmp_path, {"big.md": "\n\n".join([plan] * 1660)})
+    assert (seeds / "big.md").stat().st_size > 20_000_000
+    started = time.monotonic()
+    with pytest.raises(SeedsError) as e:
+        build(seeds, tmp_path / "index")
+    assert time.monotonic() - started < 60
+    assert str(e.value).startswith(f"the plans in {seeds} hold 207,500 passages; one index takes at most 50,000 (")
+
+
+# --- 4. duplicate ids, subfolders, symlinks -----------------------------------------------------
+
+def test_documents_are_keyed_by_their_path_in_the_seeds_folder(tmp_path):
+    seeds = seeds_with(tmp_path, {"plan.md": PLAN, "plan.txt": PLAN, "2023/plan.md": PLAN, "other.md": PLAN})
+    notices = []
+    assert [(p.relative_to(seeds).as_posix(), d) for p, d in seed_documents(seeds, notices.append)] == [
+        ("2023/plan.md", "2023/plan"), ("other.md", "other"), ("plan.md", "plan.md"), ("plan.txt", "plan.txt")]
+    passages = parse_seeds(seeds)
+    assert len(passages) == 12 and len({p.id for p in passages}) == 12
+    assert sorted({p.id.split(":")[0] for p in passages}) == ["2023/plan", "other", "plan.md", "plan.txt"]
+    assert notices == []
+
+
+def test_the_real_plan_keeps_its_document_name(passages):
+    assert {p.document for p in passages} == {DOC}
+
+
+def test_symlinks_leading_outside_the_seeds_folder_are_skipped_with_a_notice(tmp_path):
+    seeds = seeds_with(tmp_path, {"plan.md": PLAN})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("root:x:0:0:新建。\n", encoding="utf-8")
+    (seeds / "passwd.txt").symlink_to("/etc/passwd")
+    (seeds / "secret.txt").symlink_to(outside / "secret.txt")
+    (seeds / "inside.md").symlink_to(seeds / "plan.md")
+    (seeds / "linked").symlink_to(outside, target_is_directory=True)
+    notices = []
+    docs = seed_documents(seeds, notices.append)
+    assert [d for _, d in docs] == ["inside", "plan"]
+    assert notices == [
+        f"skipped {seeds / 'linked'}: a symlinked folder (copy the plans into the seeds folder instead)",
+        f"skipped {seeds / 'passwd.txt'}: a symlink to /etc/passwd, outside the seeds folder",
+        f"skipped {seeds / 'secret.txt'}: a symlink to {outside / 'secret.txt'}, outside the seeds folder",
+    ]
+    lines = []
+    build(seeds, tmp_path / "index", progress=lines.append)
+    assert lines[:3] == notices
+    assert all("root:x" not in p.text for p in load(tmp_path / "index", seeds).passages)
+
+
+# --- 6. --chapter -------------------------------------------------------------------------------
+
+def test_check_chapter_has_one_meaning():
+    chapters = [0, 1, 2, 3, 4, 5, 6, 7]
+    assert [check_chapter(c, chapters) for c in (None, 0, 1, 7)] == [None, 0, 1, 7]
+    for bad in (8, -1, 99):
+        with pytest.raises(InputError) as e:
+            check_chapter(bad, chapters)
+        assert str(e.value) == f"chapter must be 0 (the introduction) to 7, got {bad}"
+
+
+@pytest.mark.parametrize("bad", ["8", "-1"])
+def test_an_out_of_range_chapter_is_an_input_error_at_the_cli(bad, capsys):
+    rc = main(["commitments", "--chapter", bad, "--seeds", str(SEEDS)])
+    assert (rc, capsys.readouterr().err) == (2, f"planqa: chapter must be 0 (the introduction) to 7, got {bad}\n")
+
+
+def test_chapter_0_is_the_introduction_in_commitments(capsys):
+    assert main(["commitments", "--chapter", "0", "--seeds", str(SEEDS)]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert len(rows) == 2 and all(r.startswith("引言\t") for r in rows)
