@@ -19,14 +19,17 @@ from .text import arabic_numerals, normalize
 
 USERDICT = Path(__file__).with_name("userdict.txt")
 
-# Question words and fillers that say nothing about which task is meant.
-STOPWORDS = frozenset("""
-的 了 和 与 及 或 是 在 有 为 将 把 被 对 等 并 也 都 就 还 又 着 上 中 下 里 个 这 那 其
-吗 呢 吧 啊 呀 么 什么 哪些 哪个 哪里 哪儿 怎么 怎样 如何 多少 几 几个 是否 有没有 有无 会 要 能
-今年 明年 去年 2024 2024年 年 计划 工作 方面 关于 具体 主要 内容 情况 问题 请问 一下 需要 我们 我 你 他们
-区里 全区 通州区
-the a an of to in on for and or is are was what which how many much when where who will be does do
-""".split())
+DATA = Path(__file__).parent
+
+
+def read_words(name: str) -> frozenset[str]:
+    """The words of a data file beside this module (spaces or lines apart; # starts a comment)."""
+    text = (DATA / name).read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() for w in line.split("#", 1)[0].split())
+
+
+# Question words and fillers, and this plan's own name and year: they pick out no task.
+STOPWORDS = read_words("stopwords.txt") | read_words("plan_words.txt")
 
 _WORD = re.compile(r"\w", re.UNICODE)
 _lock = threading.Lock()
@@ -77,7 +80,12 @@ def _jieba():
 
 def tokenize(text: str) -> list[str]:
     """Search tokens of a passage or question, in order, duplicates kept."""
-    norm = arabic_numerals(normalize(text))
+    return tokenize_normalized(normalize(text))
+
+
+def tokenize_normalized(norm: str) -> list[str]:
+    """`tokenize` of text already normalised (`text.normalize`)."""
+    norm = arabic_numerals(norm)
     tokens = []
     for tok in _jieba().cut_for_search(norm, HMM=True):
         tok = tok.strip()
@@ -111,6 +119,11 @@ class LexicalIndex:
 
         bm25 = bm25s.BM25.load(str(folder), mmap=False, allow_pickle=False)
         return cls(bm25, n_docs)
+
+    @property
+    def vocabulary(self) -> set[str]:
+        """Every token the index knows."""
+        return set(self._bm25.vocab_dict)
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every passage for the query tokens (zeros when none is known)."""

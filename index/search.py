@@ -1,7 +1,12 @@
-"""search: a question in, ranked passages out (dense, BM25, or both fused)."""
+"""search: a question in, ranked passages out (two encoders and keywords, fused; or one of them).
+
+The default, "hybrid", adds three things: e5's cosine, USE's cosine (a second multilingual
+encoder, index/embed_use.py) and a bounded keyword bonus from BM25. The other modes are the
+baselines and levers measured beside it in eval/README.md ("Levers").
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,20 +14,50 @@ import numpy as np
 
 from .dense import dense_search, read_dense_index
 from .embed import Embedder, load_embedder
+from .embed_use import UseEncoder, load_use
 from .errors import IndexInvalidError, IndexStaleError, InputError, rebuild_hint
+from .expand import english_words, read_terms, write_terms
 from .lexical import LexicalIndex, tokenize
+from .query import Query, as_query
 from .records import Passage
 from .store import corpus_hash, current_build, load_vectors, read_manifest, read_passages
 from .text import normalize
 
-MODES = ("hybrid", "dense", "bm25")
-# Dense candidates taken from FAISS before fusion re-scores them with the keyword side.
+USE_VECTORS = "use_vectors.npy"
+TERMS = "terms.json"
+DEFAULT_K = 5  # quotes per answer unless asked otherwise (CLI, page, API, eval)
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How a mode scores a passage: e5 + use·USE + keywords·bonus(BM25 + bridged words)."""
+
+    use: float = 0.0  # weight of the USE cosine
+    keywords: float = 0.0  # the most the keyword bonus adds
+    synonyms: float = 0.0  # thesaurus (词林) matches, as a share of a question word's own BM25
+    english: float = 0.0  # English->Chinese dictionary (CC-CEDICT) matches, likewise
+    dense: bool = True  # e5 at all (False: BM25 alone, the keyword baseline)
+
+
+# Measured on eval/dev.jsonl (eval/README.md, "Levers"): USE at 0.2 lifts accuracy@1 from 0.73
+# (dense) to 0.80; 0.1 and 0.3 did no better. The keyword bonus, 0.08 · bm25 / (bm25 + 4), was
+# set on eval/questions.jsonl (eval/README.md, "Fusion"). The bridges did not pay on dev: modes.
+FUSIONS: dict[str, Fusion] = {
+    "hybrid": Fusion(use=0.2, keywords=0.08),
+    "dense": Fusion(),
+    "bm25": Fusion(dense=False),
+    "e5+use": Fusion(use=0.2),
+    "e5+bm25": Fusion(keywords=0.08),  # the hybrid before the second encoder
+    "bridged": Fusion(use=0.2, keywords=0.08, synonyms=0.5, english=1.0),
+}
+MODES = tuple(FUSIONS)
+DEFAULT_MODE = "hybrid"
+BM25_HALF = 4.0  # the bonus is half its most at this BM25 score (eval/README.md, "Fusion")
+# Dense candidates taken from FAISS before fusion re-scores them: at 50 every gold passage of
+# eval/questions.jsonl that dense ranks at all is among them; for the plan (125 passages) all are.
 CANDIDATES = 50
-# Fusion: dense cosine plus a bounded keyword bonus, BM25 / (BM25 + BM25_HALF) * LEXICAL_WEIGHT.
-# The bonus saturates, so an English question (no keyword match) ranks as dense alone does and a
-# strong keyword match can lift, not bury, the dense ranking. Measured in eval/README.md.
-LEXICAL_WEIGHT = 0.08
-BM25_HALF = 4.0
+# Passages a question's best cosine is compared with for abstention: the whole plan, or an even
+# sample of a large corpus (4096 give the mean and spread to two decimals).
 BACKGROUND_SAMPLE = 4096
 
 
@@ -32,30 +67,42 @@ class Hit:
     score: float
     dense: float
     lexical: float
-    terms: tuple[str, ...]  # query tokens found in the passage
+    terms: tuple[str, ...]  # query tokens (or bridged words) found in the passage
+    use: float = 0.0  # the second encoder's cosine
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What abstention asks of the index: the plan's whole text, and where a question's cosines lie."""
+
+    corpus_text: str = field(repr=False)  # every passage and title, normalised
+    dense_mean: float  # mean e5 cosine of the question to the plan's passages (a sample)
+    dense_std: float
+    passages: int
 
 
 class Searcher:
-    """A loaded index: passages, FAISS, BM25 and the model that embeds questions."""
+    """A loaded index: passages, FAISS, BM25, USE vectors, the keyword bridges, and the encoders."""
 
     def __init__(self, passages: list[Passage], dense, vectors: np.ndarray, lexical: LexicalIndex,
-                 embedder: Embedder, manifest: dict, build_dir: Path | None = None) -> None:
+                 embedder: Embedder, use_vectors: np.ndarray | None = None, terms: dict | None = None,
+                 use: UseEncoder | None = None) -> None:
         self.passages = passages
         self.dense = dense
         self.vectors = vectors
         self.lexical = lexical
         self.embedder = embedder
-        self.manifest = manifest
-        self.build_dir = build_dir
+        self.use_vectors = use_vectors
+        self.terms = terms or {"synonyms": {}, "english": {}}
+        self._use = use
         self._tokens = [frozenset(tokenize(p.text)) for p in passages]
         self._chapter = np.array([p.chapter_no for p in passages])
+        self._vocab = lexical.vocabulary
         self._embed_query = lru_cache(maxsize=2048)(self._embed_query_uncached)
-        # Everything the plan says, normalised: to tell whether a name occurs in it at all.
-        titles = {p.chapter for p in passages} | {p.section for p in passages} | {p.doc_title for p in passages}
-        self.corpus_text = normalize("\n".join([p.text for p in passages] + sorted(titles)))
-        # A fixed sample of passages against which a question's best match must stand out.
+        self._embed_use = lru_cache(maxsize=2048)(self._embed_use_uncached)
         step = max(1, len(passages) // BACKGROUND_SAMPLE)
         self._background = np.ascontiguousarray(vectors[::step][:BACKGROUND_SAMPLE])
+        self._corpus_text: str | None = None
 
     @classmethod
     def load(cls, root: Path, seeds_dir: Path | None = None, model: str | None = None,
@@ -76,78 +123,117 @@ class Searcher:
             )
         if seeds_dir is not None and manifest.get("corpus_hash") != corpus_hash(Path(seeds_dir)):
             raise IndexStaleError(f"the index at {root} was built from other seeds than {seeds_dir}; rebuild it: {hint}")
+        if not (build_dir / USE_VECTORS).is_file() or not (build_dir / TERMS).is_file():
+            raise IndexStaleError(f"the index at {root} predates the second encoder and keyword bridges; "
+                                  f"rebuild it: {hint}")
         try:
             passages = read_passages(build_dir / "passages.jsonl")
             vectors = load_vectors(build_dir / "vectors.npy")
+            use_vectors = load_vectors(build_dir / USE_VECTORS)
             dense = read_dense_index(build_dir / "dense.faiss")
             lexical = LexicalIndex.load(build_dir / "bm25", len(passages))
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
+            terms = read_terms(build_dir / TERMS)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as e:
             raise IndexInvalidError(f"the index at {build_dir} cannot be read ({e}); rebuild it: {hint}") from e
         # A build always holds passages (an empty corpus is refused when building); one without is damaged.
         if (not passages or vectors.ndim != 2 or not (len(passages) == vectors.shape[0] == dense.ntotal)
-                or vectors.shape[1] != embedder.dim):
+                or vectors.shape[1] != embedder.dim or use_vectors.shape != (len(passages), UseEncoder.dim)):
             raise IndexInvalidError(f"the index files at {build_dir} do not agree with each other; rebuild it: {hint}")
-        return cls(passages, dense, vectors, lexical, embedder, manifest, build_dir)
+        return cls(passages, dense, vectors, lexical, embedder, use_vectors, terms)
 
-    def _embed_query_uncached(self, text: str) -> np.ndarray:
-        vec = self.embedder.embed_queries([text])[0]
+    def _embed_query_uncached(self, norm: str) -> np.ndarray:
+        vec = self.embedder.embed_queries([norm])[0]
         vec.setflags(write=False)
         return vec
 
-    def dense_background(self, query: str) -> tuple[float, float]:
-        """Mean and spread of a question's cosine to the plan's passages (a sample of them)."""
-        scores = self._background @ self._embed_query(normalize(query))
-        return float(scores.mean()), float(scores.std())
+    def _embed_use_uncached(self, norm: str) -> np.ndarray:
+        if self._use is None:
+            self._use = load_use()
+        vec = self._use.embed([norm])[0]
+        vec.setflags(write=False)
+        return vec
 
-    def chapters(self) -> list[tuple[int, str]]:
-        """(number, label) of each chapter of the first document, in order."""
-        seen: dict[int, str] = {}
-        for p in self.passages:
-            if p.document == self.passages[0].document and p.chapter_no and p.chapter_no not in seen:
-                seen[p.chapter_no] = p.chapter_label
-        return list(seen.items())
+    def coverage(self, query: str | Query) -> Coverage:
+        """The plan's text and the question's cosine background, for deciding whether it is covered."""
+        q = as_query(query)
+        if self._corpus_text is None:
+            titles = {p.chapter for p in self.passages} | {p.section for p in self.passages} | {
+                p.doc_title for p in self.passages}
+            self._corpus_text = normalize("\n".join([p.text for p in self.passages] + sorted(titles)))
+        scores = self._background @ self._embed_query(q.norm)
+        return Coverage(self._corpus_text, float(scores.mean()), float(scores.std()), len(self.passages))
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid", chapter: int | None = None) -> list[Hit]:
+    def search(self, query: str | Query, k: int = DEFAULT_K, mode: str = DEFAULT_MODE,
+               chapter: int | None = None) -> list[Hit]:
         """The top-k passages for a question, best first."""
-        if mode not in MODES:
+        if mode not in FUSIONS:
             raise InputError(f"retriever must be one of {', '.join(MODES)}, got {mode!r}")
         if k < 1:
             raise InputError(f"k must be >= 1, got {k}")
-        norm = normalize(query)
-        if not norm.strip():
+        q = as_query(query)
+        if not q.norm.strip():
             return []
+        fusion = FUSIONS[mode]
         n = len(self.passages)
         allowed = np.ones(n, dtype=bool) if chapter is None else self._chapter == chapter
         if not allowed.any():
             return []
-        q_tokens = tokenize(norm)
-
-        lexical = self.lexical.scores(q_tokens) if mode != "dense" else np.zeros(n, np.float32)
-        if mode == "bm25":
+        lexical = self.lexical.scores(list(q.tokens)) if fusion.keywords or not fusion.dense else np.zeros(n, np.float32)
+        bridged, bridge_terms = self._bridged(q, fusion)
+        keyword = lexical + bridged
+        if not fusion.dense:
             cand = np.flatnonzero(allowed & (lexical > 0))
-            dense_s = np.zeros(len(cand), np.float32)
+            dense_s = use_s = np.zeros(len(cand), np.float32)
             fused = lexical[cand]
         else:
-            qv = self._embed_query(norm)
+            qv = self._embed_query(q.norm)
             depth = n if chapter is not None else max(CANDIDATES, k)
             _, ids = dense_search(self.dense, qv, depth)
             cand = set(int(i) for i in ids)
-            if mode == "hybrid":
-                cand.update(int(i) for i in np.argsort(-lexical)[: max(CANDIDATES, k)] if lexical[i] > 0)
+            if fusion.keywords:
+                cand.update(int(i) for i in np.argsort(-keyword)[: max(CANDIDATES, k)] if keyword[i] > 0)
             cand = np.array(sorted(c for c in cand if allowed[c]), dtype=np.int64)
             dense_s = self.vectors[cand] @ qv
             fused = dense_s.copy()
-            if mode == "hybrid":
-                lx = lexical[cand]
-                fused += LEXICAL_WEIGHT * lx / (lx + BM25_HALF)
+            use_s = np.zeros(len(cand), np.float32)
+            if fusion.use and self.use_vectors is not None:
+                use_s = self.use_vectors[cand] @ self._embed_use(q.norm)
+                fused += fusion.use * use_s
+            if fusion.keywords:
+                kw = keyword[cand]
+                fused += fusion.keywords * kw / (kw + BM25_HALF)
         order = np.lexsort((cand, -fused))[:k]  # ties broken by position in the plan
-        return [
-            Hit(
-                passage=self.passages[cand[i]],
-                score=float(fused[i]),
-                dense=float(dense_s[i]),
-                lexical=float(lexical[cand[i]]),
-                terms=tuple(t for t in dict.fromkeys(q_tokens) if t in self._tokens[cand[i]]),
-            )
-            for i in order
-        ]
+        return [self._hit(q, int(cand[i]), float(fused[i]), float(dense_s[i]), float(use_s[i]),
+                          float(keyword[cand[i]]), bridge_terms) for i in order]
+
+    def _hit(self, q: Query, at: int, score: float, dense: float, use: float, lexical: float,
+             bridge_terms: tuple[str, ...]) -> Hit:
+        words = self._tokens[at]
+        terms = tuple(t for t in dict.fromkeys(q.tokens + bridge_terms) if t in words)
+        return Hit(self.passages[at], score, dense, lexical, terms, use)
+
+    def _bridged(self, q: Query, fusion: Fusion) -> tuple[np.ndarray, tuple[str, ...]]:
+        """BM25 of the plan's words that the question's everyday or English words stand for.
+
+        Each question word counts once, by the best of the words it stands for."""
+        n = len(self.passages)
+        sources: list[tuple[float, list[str]]] = []
+        if fusion.synonyms and fusion.keywords:
+            syn = self.terms["synonyms"]
+            sources += [(fusion.synonyms, syn[t]) for t in dict.fromkeys(q.tokens) if t not in self._vocab and t in syn]
+        if fusion.english and fusion.keywords:
+            eng = self.terms["english"]
+            sources += [(fusion.english, eng[w]) for w in dict.fromkeys(english_words(q.norm)) if w in eng]
+        total = np.zeros(n, np.float32)
+        used: list[str] = []
+        for weight, targets in sources:
+            total += weight * np.max([self.lexical.scores([t]) for t in targets], axis=0)
+            used += targets
+        return total, tuple(dict.fromkeys(used))
+
+
+def write_side_files(build_dir: Path, passages: list[Passage], vocabulary: set[str]) -> None:
+    """The second encoder's passage vectors and the keyword bridges, written into a build."""
+    vectors = load_use().embed([p.text for p in passages])
+    np.save(Path(build_dir) / USE_VECTORS, vectors, allow_pickle=False)
+    write_terms(Path(build_dir) / TERMS, vocabulary)

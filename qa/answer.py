@@ -1,7 +1,10 @@
-"""answer: retrieve, decide whether the plan covers the question, and say so plainly.
+"""answer: retrieve, decide whether the plan covers the question, and shape the answer like it.
 
 There is no generator: an answer is the matching passages quoted as published, or the statement
-that the plan does not cover the question. A weak best match is never presented as an answer.
+that the plan does not cover the question. A weak best match is never presented as an answer;
+quotes after the first are shown only while they stay close to it, marked by how close (tiers).
+A list question ("有哪些安排") gets every sentence that stays close, grouped by section by the
+page; a follow-up in a chat is read with the question before it (followup.py).
 """
 from __future__ import annotations
 
@@ -11,39 +14,29 @@ from dataclasses import dataclass
 
 import numpy as np
 from planqa.index.errors import InputError
-from planqa.index.lexical import tokenize
-from planqa.index.search import Hit, Searcher
-from planqa.index.text import arabic_numerals, normalize, normalize_with_map
+from planqa.index.query import Query, analyze
+from planqa.index.search import DEFAULT_K, DEFAULT_MODE, Hit, Searcher
+from planqa.index.text import normalize, normalize_with_map
+
+from .followup import read_with_previous
+from .rules import covered_by, is_list_question, unknown_names
 
 MAX_QUESTION_CHARS = 500
 # The page's API accepts a question of any size; past this many characters it is refused before
 # any work is done on it, so a 10 MB "question" costs nothing.
 MAX_RAW_CHARS = 20 * MAX_QUESTION_CHARS
 NOT_FOUND = "计划中未找到与该问题直接相关的内容"
+NOT_IN_CHAPTER = "本章未找到"
 
-# Abstention, calibrated on eval/questions.jsonl (see eval/README.md): the best passage must stand
-# out from the rest of the plan (dense z-score; English questions score lower across languages)
-# unless the question's keywords match strongly.
-MIN_Z = 2.4
-MIN_Z_ENGLISH = 2.0
-STRONG_BM25 = 4.0
-# Hits after the first are kept while they stay this close to it (cosine + keyword bonus).
-KEEP_WITHIN = 0.03
-
-# Places and codes the plan would name if it covered them: "朝阳区", "M101", "PM2.5", "2025年".
-_ADMIN = re.compile(r"^(?P<stem>[\u4e00-\u9fff]{2,6}?)(?:新区|区|市|县|镇|乡|省|街道)$")
-# Matched on the question before casefolding: acronyms (GDP) and letter-digit codes (M101, PM2.5),
-# not ordinary words of a mixed-language question ("东六环 when 通车").
-_CODE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9.+]*[A-Z0-9](?![A-Za-z0-9])|[A-Za-z]+\d[A-Za-z0-9.]*|\d+号线|(?:19|20)\d\d(?=年)")
-# Below this many passages a z-score against the rest of the plan means nothing.
-MIN_BACKGROUND = 30
-# A question that asks for a number is not answered by a passage that states none, and one that
-# asks for money is not answered by a passage without an amount in 元.
-_ASKS_NUMBER = re.compile(r"多少|几[个所家条座项名张辆天年万]|几$|how many|how much|what (?:is the )?(?:number|share|percentage)")
-_ASKS_MONEY = re.compile(r"多少钱|资金|费用|收费|价格|均价|房价|票价|门票|预算|补贴|投资额|budget|cost|price|rent|fee|subsid")
-_STATES_NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万]+(?=[家个所座条宗项名人万千亿米平辆台栋处届期])")
-_ASKS_UNIT = re.compile(r"(?:多少|几)(?P<unit>[个所家条座项名张辆台栋处届期宗])")
-_NUMERAL = "0-9一二两三四五六七八九十百千万"
+# Tiers: how far (fused score) below the best quote another one may stand and still be shown.
+# Measured on eval/dev.jsonl (eval/README.md, "Levers"): a gold passage behind a wrong first one
+# stands within 0.03 of it in most questions; beyond 0.06 almost never.
+RELATED_WITHIN = 0.03  # 较相关
+POSSIBLE_WITHIN = 0.06  # 可能相关
+# A list question's sentences sit close together below the first (dev list questions: the gold
+# sentences of a section lie within 0.05 of the best one).
+LIST_WITHIN = 0.05
+TIERS = {"best": "最相关", "related": "较相关", "possible": "可能相关"}
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -51,10 +44,15 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 class Answer:
     question: str
     answered: bool
-    hits: tuple[Hit, ...]
+    hits: tuple[Hit, ...]  # what the page shows
     message: str  # the lead line shown above the quotes
     unknown: tuple[str, ...] = ()  # names in the question the plan never mentions
     ranked: tuple[Hit, ...] = ()  # the retrieval ranking behind the answer (up to k), for metrics
+    tiers: tuple[str, ...] = ()  # one per hit: "best", "related" or "possible" (TIERS)
+    kind: str = "single"  # "list" for a question asking for several things ("有哪些…")
+    read_as: str = ""  # the question as searched: a follow-up with what it borrowed from the one before
+    chapter: int | None = None  # the chapter the question was asked in (None = all)
+    widened: bool = False  # nothing in that chapter: `hits` come from all chapters
 
 
 def clean_question(question: str) -> str:
@@ -80,74 +78,73 @@ def _too_long(n: int) -> str:
     return f"问题太长：最多 {MAX_QUESTION_CHARS} 字，收到 {n} 字。请只问一件事。"
 
 
-def unknown_names(searcher: Searcher, question: str) -> tuple[str, ...]:
-    """Places and codes in a Chinese question that appear nowhere in the plan."""
-    norm = normalize(question)
-    if not _HAN.search(norm):
-        return ()
-    corpus = searcher.corpus_text
-    found = []
-    for tok in dict.fromkeys(tokenize(norm)):
-        m = _ADMIN.match(tok)
-        if m and tok not in corpus and m.group("stem") not in corpus:
-            found.append(tok)
-    wide = unicodedata.normalize("NFKC", question)
-    found += [c for c in dict.fromkeys(_CODE.findall(wide)) if normalize(c) not in corpus]
-    return tuple(found)
+def _previous(previous: str | None) -> str | None:
+    try:
+        return clean_question(previous) if previous else None
+    except InputError:
+        return None  # a previous turn that was refused gives nothing to borrow
 
 
-def answer(searcher: Searcher, question: str, k: int = 5, chapter: int | None = None,
-           mode: str = "hybrid", previous: str | None = None) -> Answer:
+def answer(searcher: Searcher, question: str, k: int = DEFAULT_K, chapter: int | None = None,
+           mode: str = DEFAULT_MODE, previous: str | None = None) -> Answer:
     """The passages that answer a question, or an honest statement that the plan does not.
 
     `previous` is the question asked before this one in a conversation (the chat page passes it;
-    the CLI asks one question at a time)."""
+    the CLI asks one question at a time). With a `chapter` that holds no answer, the same search
+    runs over all chapters and the answer says so (`widened`)."""
     q = clean_question(question)
-    hits = searcher.search(q, k=k, mode=mode, chapter=chapter)
-    covered, unknown = judge(searcher, q, hits)
+    read = read_with_previous(q, _previous(previous))
+    query = analyze(read)
+    hits = searcher.search(query, k=k, mode=mode, chapter=chapter)
+    covered, unknown = judge(searcher, query, hits)
+    if not covered and chapter is not None and not unknown:
+        wide = searcher.search(query, k=k, mode=mode)
+        if judge(searcher, query, wide)[0]:
+            return _shaped(q, read, query, wide, chapter, widened=True)
     if not covered:
         why = f"（计划中没有提到：{'、'.join(unknown)}）" if unknown else ""
-        return Answer(q, False, tuple(hits), NOT_FOUND + why, unknown, ranked=tuple(hits))
-    kept = tuple(h for h in hits if h.score >= hits[0].score - KEEP_WITHIN)
-    return Answer(q, True, kept, f"计划中有 {len(kept)} 处相关内容：", ranked=tuple(hits))
+        return Answer(q, False, tuple(hits), NOT_FOUND + why, unknown, ranked=tuple(hits), read_as=read,
+                      chapter=chapter)
+    return _shaped(q, read, query, hits, chapter, widened=False)
 
 
-def judge(searcher: Searcher, question: str, hits: list[Hit]) -> tuple[bool, tuple[str, ...]]:
+def _shaped(q: str, read: str, query: Query, hits: list[Hit], chapter: int | None, widened: bool) -> Answer:
+    kind = "list" if is_list_question(query) else "single"
+    shown, tiers = shown_hits(hits, kind)
+    lead = f"在全部章节中找到 {len(shown)} 处相关内容：" if widened else f"计划中有 {len(shown)} 处相关内容："
+    if widened:
+        lead = f"{NOT_IN_CHAPTER}。{lead}"
+    return Answer(q, True, shown, lead, ranked=tuple(hits), tiers=tiers, kind=kind, read_as=read,
+                  chapter=chapter, widened=widened)
+
+
+def shown_hits(hits: list[Hit], kind: str) -> tuple[tuple[Hit, ...], tuple[str, ...]]:
+    """The quotes that earn their place, with their tiers: the best, then those close to it."""
+    if not hits:
+        return (), ()
+    top = hits[0].score
+    shown, tiers = [hits[0]], ["best"]
+    for h in hits[1:]:
+        gap = top - h.score
+        if kind == "list" and gap <= LIST_WITHIN:
+            tier = "related"
+        elif gap <= RELATED_WITHIN:
+            tier = "related"
+        elif gap <= POSSIBLE_WITHIN:
+            tier = "possible"
+        else:
+            break
+        shown.append(h)
+        tiers.append(tier)
+    return tuple(shown), tuple(tiers)
+
+
+def judge(searcher: Searcher, question: str | Query, hits: list[Hit]) -> tuple[bool, tuple[str, ...]]:
     """(whether the plan covers the question, names in it the plan never mentions)."""
-    unknown = unknown_names(searcher, question)
-    return bool(hits) and not unknown and credible(searcher, question, hits), unknown
-
-
-def credible(searcher: Searcher, question: str, hits: list[Hit]) -> bool:
-    """Whether the best passage is a real match, not just the least bad one."""
-    top = hits[0]
-    asked = normalize(question)
-    # The best of a hundred-odd cosines stands out by two deviations by chance alone, so the
-    # z-score below cannot tell a question that says nothing ("的", "123", "x": no content words,
-    # only numbers, one letter) from a real one: such a question is answered only by a passage
-    # that contains its very words.
-    words = tokenize(asked)
-    if not words:
-        return False
-    if not any(ch.isalpha() for ch in asked) or len("".join(words)) < 2:
-        stated = arabic_numerals(normalize(top.passage.text))
-        return all(w in stated for w in words)
-    if _ASKS_MONEY.search(asked) and "元" not in top.passage.text:
-        return False
-    if _ASKS_NUMBER.search(asked) and not _STATES_NUMBER.search(top.passage.text):
-        return False
-    unit = _ASKS_UNIT.search(asked)
-    if unit and not re.search(f"[{_NUMERAL}]{unit.group('unit')}", top.passage.text):
-        return False
-    if "率" in asked and _ASKS_NUMBER.search(asked) and "%" not in normalize(top.passage.text):
-        return False
-    if max(h.lexical for h in hits) >= STRONG_BM25:
-        return True
-    if len(searcher.passages) < MIN_BACKGROUND:
-        return top.lexical > 0
-    mean, std = searcher.dense_background(question)
-    floor = MIN_Z if _HAN.search(asked) else MIN_Z_ENGLISH
-    return bool(std > 0 and (max(h.dense for h in hits) - mean) / std >= floor)
+    query = question if isinstance(question, Query) else analyze(question)
+    coverage = searcher.coverage(query)
+    unknown = unknown_names(query, coverage.corpus_text)
+    return bool(hits) and not unknown and covered_by(query, hits, coverage), unknown
 
 
 def highlight(text: str, terms: tuple[str, ...]) -> list[tuple[str, bool]]:
@@ -169,4 +166,3 @@ def highlight(text: str, terms: tuple[str, ...]) -> list[tuple[str, bool]]:
         else:
             runs.append((ch, bool(flag)))
     return runs
-

@@ -1,16 +1,24 @@
 """An Answer as terminal text and as the JSON object `planqa ask --json` prints."""
 from __future__ import annotations
 
-from .answer import Answer, highlight
+from .answer import TIERS, Answer, highlight
 
 _BOLD, _RESET = "\033[1;33m", "\033[0m"
 
 
 def answer_json(a: Answer) -> dict:
+    """`kind` is "single" or "list"; `read_as` the question as searched (a follow-up with what it
+    borrowed); `chapter` the chapter asked in (null = all) and `widened` true when nothing was
+    there and the hits come from all chapters; each hit's `tier` is best / related / possible."""
+    tiers = a.tiers or ("best",) * len(a.hits)
     return {
         "question": a.question,
         "answered": a.answered,
         "message": a.message,
+        "kind": a.kind,
+        "read_as": a.read_as or a.question,
+        "chapter": a.chapter,
+        "widened": a.widened,
         "hits": [
             {
                 "id": h.passage.id,
@@ -20,8 +28,10 @@ def answer_json(a: Answer) -> dict:
                 "section": h.passage.section,
                 "reference": h.passage.reference,
                 "score": round(h.score, 4),
+                "tier": tier,
+                "tier_label": TIERS[tier],
             }
-            for h in (a.hits if a.answered else ())
+            for h, tier in (zip(a.hits, tiers) if a.answered else ())
         ],
     }
 
@@ -39,9 +49,11 @@ def answer_text(a: Answer, color: bool = False) -> str:
             chapters = list(dict.fromkeys(h.passage.chapter_label for h in a.hits))[:3]
             lines.append("最接近的章节：" + "；".join(chapters))
         return "\n".join(lines)
-    for i, h in enumerate(a.hits, 1):
+    tiers = a.tiers or ("best",) * len(a.hits)
+    for i, (h, tier) in enumerate(zip(a.hits, tiers), 1):
         lines.append("")
-        lines.append(f"{i}. {marked(h.passage.text, h.terms, color)}")
+        mark = "" if tier == "best" else f"（{TIERS[tier]}）"
+        lines.append(f"{i}. {mark}{marked(h.passage.text, h.terms, color)}")
         lines.append(f"   {h.passage.reference}")
         lines.append(f"   {h.passage.id}  score {h.score:.3f}")
     return "\n".join(lines)

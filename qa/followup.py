@@ -1,0 +1,52 @@
+"""A follow-up in a chat, read with the question before it.
+
+Two shapes, in Chinese and English:
+- a new topic in the frame of the last question: "那托育呢？", "22号线呢？", "What about childcare?"
+  takes the last question's frame ("…什么时候通车", "…增加多少") with the new topic;
+- a pronoun or an elliptical question: "它今年能完工吗？", "When will it be finished?",
+  "还有别的论坛吗？" keeps the last question's topic: both are searched together.
+A question that stands on its own is searched as asked.
+"""
+from __future__ import annotations
+
+import re
+
+# "那X呢" / "X呢" / "X怎么样" / "what about X" / "how about X" / "and X?"
+_SWITCH_ZH = re.compile(r"^(?:那么?|那个|还有|再问一下)?\s*(?P<topic>.+?)\s*(?:呢|怎么样|如何|情况呢)\s*[?？!！。.]*$")
+_SWITCH_EN = re.compile(r"^(?:and\s+)?(?:what|how)\s+about\s+(?P<topic>.+?)\s*[?？.]*$|^and\s+(?P<topic2>.+?)\s*[?？]+$",
+                        re.IGNORECASE)
+# Words that point back at the last question's topic.
+_POINTER = re.compile(r"它|它们|其|该项目|这个|那个|这些|那些|上述|还有别的|还有其他|还有吗|别的|其他的"
+                      r"|\b(?:it|its|they|them|their|this|that|these|those|there)\b", re.IGNORECASE)
+# Where a question's frame starts: after the topic, at its first question or predicate word.
+_FRAME = re.compile(r"今年|什么时候|何时|哪天|哪一年|多少|几[个所家条座项宗名张辆]?|能|会|是否|有没有|有什么|有哪些|有啥"
+                    r"|是什么|重点|怎么|如何|要|将|\b(?:when|how|what|which|will|is|are|does|do|can)\b",
+                    re.IGNORECASE)
+# A Chinese question this short (in characters, punctuation left out) cannot stand on its own.
+SHORT = 6
+# A new topic is a few words ("那潞苑中学呢", "What about the Line 22 subway?").
+MAX_TOPIC = 24
+
+
+def read_with_previous(question: str, previous: str | None) -> str:
+    """The question as it is meant, given the one before it (None: no conversation)."""
+    if not previous:
+        return question
+    switch = _SWITCH_ZH.match(question) or _SWITCH_EN.match(question)
+    topic = (switch.group("topic") or switch.groupdict().get("topic2") or "") if switch else ""
+    # "今年新建多少家驿站呢？" asks a whole question of its own: its topic carries a frame.
+    if topic and len(_content(topic)) <= MAX_TOPIC and not _FRAME.search(topic):
+        return f"{_POINTER.sub('', topic).strip() or topic} {frame(previous)}".strip()
+    if _POINTER.search(question) or len(_content(question)) <= SHORT:
+        return f"{previous} {question}"
+    return question
+
+
+def frame(question: str) -> str:
+    """The last question without its topic: "通清路什么时候通车？" -> "什么时候通车？"."""
+    m = _FRAME.search(question, 1)
+    return question[m.start():] if m else ""
+
+
+def _content(question: str) -> str:
+    return re.sub(r"[\W_]", "", question)
