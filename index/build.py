@@ -8,6 +8,7 @@ import numpy as np
 
 from .dense import make_dense_index, write_dense_index
 from .embed import Embedder, load_embedder
+from .embed_use import UseEncoder
 from .errors import SeedsError, rebuild_hint
 from .lexical import LexicalIndex, tokenize
 from .parse import parse_seeds
@@ -38,10 +39,12 @@ def embedding_text(p: Passage) -> str:
 
 
 def build_index(seeds_dir: Path, root: Path, model: str | None = None, progress: Progress | None = None,
-                embedder: Embedder | None = None, max_passages: int = MAX_PASSAGES) -> Path:
+                embedder: Embedder | None = None, max_passages: int = MAX_PASSAGES,
+                use: UseEncoder | None = None) -> Path:
     """Build an index of every plan in `seeds_dir` under `root`; returns the new build folder.
 
     `embedder` is the loaded model to embed passages with; by default the one `model` names.
+    `use` is the second encoder; by default USE (tests pass a fake for both).
     Any OS or library error becomes one StorageError line; the half-written build is removed."""
     say = progress or (lambda _msg: None)
     seeds_dir, root = Path(seeds_dir), Path(root)
@@ -77,7 +80,7 @@ def build_index(seeds_dir: Path, root: Path, model: str | None = None, progress:
 
         lexical = LexicalIndex.build([tokenize(p.text) for p in passages])
         lexical.save(build_dir / "bm25")
-        write_side_files(build_dir, passages, lexical.vocabulary)
+        write_side_files(build_dir, passages, lexical.vocabulary, use)
         say("built the FAISS and BM25 indexes, the second encoder's vectors and the keyword bridges")
 
         documents = sorted({p.document for p in passages})

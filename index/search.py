@@ -36,6 +36,7 @@ class Fusion:
     keywords: float = 0.0  # the most the keyword bonus adds
     synonyms: float = 0.0  # thesaurus (词林) matches, as a share of a question word's own BM25
     english: float = 0.0  # English->Chinese dictionary (CC-CEDICT) matches, likewise
+    chars: float = 0.0  # a question word unknown to the plan, by its rare characters (托育 -> 托位)
     dense: bool = True  # e5 at all (False: BM25 alone, the keyword baseline)
 
 
@@ -43,13 +44,19 @@ class Fusion:
 # (dense) to 0.80; 0.1 and 0.3 did no better. The keyword bonus, 0.08 · bm25 / (bm25 + 4), was
 # set on eval/questions.jsonl (eval/README.md, "Fusion"). The bridges did not pay on dev: modes.
 FUSIONS: dict[str, Fusion] = {
-    "hybrid": Fusion(use=0.2, keywords=0.08),
+    "hybrid": Fusion(use=0.2, keywords=0.08, english=0.5, chars=0.5),
     "dense": Fusion(),
     "bm25": Fusion(dense=False),
     "e5+use": Fusion(use=0.2),
     "e5+bm25": Fusion(keywords=0.08),  # the hybrid before the second encoder
     "bridged": Fusion(use=0.2, keywords=0.08, synonyms=0.5, english=1.0),
+    "en-bridge": Fusion(use=0.2, keywords=0.08, english=0.5),
+    "chars": Fusion(use=0.2, keywords=0.08, chars=0.5),
+    "no-bridge": Fusion(use=0.2, keywords=0.08),
+    "all-bridges": Fusion(use=0.2, keywords=0.08, synonyms=0.5, english=0.5, chars=0.5),
 }
+# A character stands for the plan's words that contain it when at most this many do.
+RARE_CHAR = 2
 MODES = tuple(FUSIONS)
 DEFAULT_MODE = "hybrid"
 BM25_HALF = 4.0  # the bonus is half its most at this BM25 score (eval/README.md, "Fusion")
@@ -98,6 +105,11 @@ class Searcher:
         self._tokens = [frozenset(tokenize(p.text)) for p in passages]
         self._chapter = np.array([p.chapter_no for p in passages])
         self._vocab = lexical.vocabulary
+        self._by_char: dict[str, list[str]] = {}
+        for word in sorted(self._vocab):
+            for ch in set(word):
+                if "\u4e00" <= ch <= "\u9fff":
+                    self._by_char.setdefault(ch, []).append(word)
         self._embed_query = lru_cache(maxsize=2048)(self._embed_query_uncached)
         self._embed_use = lru_cache(maxsize=2048)(self._embed_use_uncached)
         step = max(1, len(passages) // BACKGROUND_SAMPLE)
@@ -106,10 +118,11 @@ class Searcher:
 
     @classmethod
     def load(cls, root: Path, seeds_dir: Path | None = None, model: str | None = None,
-             embedder: Embedder | None = None) -> Searcher:
+             embedder: Embedder | None = None, use: UseEncoder | None = None) -> Searcher:
         """Open the index in use under `root`, refusing one built from other seeds or another model.
 
-        `embedder` is the loaded model to embed questions with; by default the one `model` names."""
+        `embedder` is the loaded model to embed questions with; by default the one `model` names.
+        `use` is the second encoder (anything with `embed(texts)` and `dim`); by default USE, loaded on first use."""
         root = Path(root)
         hint = rebuild_hint(seeds_dir or "seeds", root, model)
         build_dir = current_build(root, hint)
@@ -139,7 +152,7 @@ class Searcher:
         if (not passages or vectors.ndim != 2 or not (len(passages) == vectors.shape[0] == dense.ntotal)
                 or vectors.shape[1] != embedder.dim or use_vectors.shape != (len(passages), UseEncoder.dim)):
             raise IndexInvalidError(f"the index files at {build_dir} do not agree with each other; rebuild it: {hint}")
-        return cls(passages, dense, vectors, lexical, embedder, use_vectors, terms)
+        return cls(passages, dense, vectors, lexical, embedder, use_vectors, terms, use)
 
     def _embed_query_uncached(self, norm: str) -> np.ndarray:
         vec = self.embedder.embed_queries([norm])[0]
@@ -224,6 +237,14 @@ class Searcher:
         if fusion.english and fusion.keywords:
             eng = self.terms["english"]
             sources += [(fusion.english, eng[w]) for w in dict.fromkeys(english_words(q.norm)) if w in eng]
+        if fusion.chars and fusion.keywords:
+            for t in dict.fromkeys(q.tokens):
+                if t in self._vocab or len(t) < 2:
+                    continue
+                for ch in t:
+                    words = self._by_char.get(ch, [])
+                    if 0 < len(words) <= RARE_CHAR:
+                        sources.append((fusion.chars, words))
         total = np.zeros(n, np.float32)
         used: list[str] = []
         for weight, targets in sources:
@@ -232,8 +253,8 @@ class Searcher:
         return total, tuple(dict.fromkeys(used))
 
 
-def write_side_files(build_dir: Path, passages: list[Passage], vocabulary: set[str]) -> None:
-    """The second encoder's passage vectors and the keyword bridges, written into a build."""
-    vectors = load_use().embed([p.text for p in passages])
+def write_side_files(build_dir: Path, passages: list[Passage], vocabulary: set[str], use: UseEncoder | None = None) -> None:
+    """The second encoder's passage vectors (`use`, by default USE) and the keyword bridges, written into a build."""
+    vectors = (use or load_use()).embed([p.text for p in passages])
     np.save(Path(build_dir) / USE_VECTORS, vectors, allow_pickle=False)
     write_terms(Path(build_dir) / TERMS, vocabulary)

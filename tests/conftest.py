@@ -1,4 +1,5 @@
-"""Shared fixtures: the real plan, and one real index of it built once per test session."""
+"""Shared fixtures: the real plan and one real index of it (built once per session), and a tiny
+inline plan indexed with the fake embedder of tests/fakes.py for the fast layer."""
 from __future__ import annotations
 
 import os
@@ -47,6 +48,71 @@ def searcher(index_root):
     from planqa.index.search import Searcher
 
     return Searcher.load(index_root, SEEDS)
+
+
+# A tiny plan for the fast layer: two chapters, four sections, seven sentences (the last one broken
+# across two lines after a comma). Its passages, by label: 1.1.1 东六环…, 1.1.2 马驹桥镇…,
+# 1.2.1 老旧小区…, 1.2.2 公园…, 2.1.1 新建10家…, 2.1.2 助餐…, 2.2.1 幼儿园….
+TINY_PLAN = """# 2024年测试计划
+
+【坚持以城市建设为重点,推动城市更新】
+
+1、交通
+
+东六环入地改造具备通车条件。推动马驹桥镇道路竣工通车。
+
+2、住房
+
+完成10个老旧小区改造。提升公园绿化水平。
+
+【坚持以民生保障为导向,办好民生实事】
+
+1、养老
+
+新建10家养老服务驿站。养老服务驿站提供助餐服务。
+
+2、教育
+
+新开公办幼儿园6所，
+增加学前学位1080个。
+"""
+TINY_DOC = "plan"
+
+
+def write_tiny_plan(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{TINY_DOC}.md").write_text(TINY_PLAN, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_seeds(tmp_path_factory) -> Path:
+    return write_tiny_plan(tmp_path_factory.mktemp("tiny") / "seeds")
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tiny_seeds) -> Path:
+    """The tiny plan indexed with the n-gram fakes for both encoders (FAISS and BM25 are real)."""
+    from fakes import NgramEmbedder, NgramUse
+    from planqa.index.build import build_index
+
+    root = tiny_seeds.parent / "index"
+    build_index(tiny_seeds, root, embedder=NgramEmbedder(), use=NgramUse())
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny(tiny_root, tiny_seeds):
+    """A Searcher over the tiny plan, embedding questions with the n-gram fakes."""
+    from fakes import NgramEmbedder, NgramUse
+    from planqa.index.search import Searcher
+
+    return Searcher.load(tiny_root, tiny_seeds, embedder=NgramEmbedder(), use=NgramUse())
+
+
+def label_of(hits) -> list[str]:
+    """The labels ("1.2.1") of a list of hits, in rank order."""
+    return [h.passage.label for h in hits]
 
 
 REAL_INDEX_FIXTURES = {"index_root", "searcher"}
