@@ -3,7 +3,11 @@ import os
 import subprocess
 import sys
 
+import pytest
 from conftest import DOC, ROOT, SEEDS, pid
+from planqa.qa.answer import answer
+
+pytestmark = pytest.mark.subprocess  # every test runs `planqa` in a child process
 
 
 def run(*args, index_root=None, check=True):
@@ -26,14 +30,15 @@ def test_ask_json_prints_exactly_one_object(index_root):
     assert top["section"] == "1、持续推进公共服务资源扩容提质"
 
 
-def test_ask_text_shows_quote_reference_and_id(index_root):
+def test_ask_text_shows_quote_reference_and_id(index_root, searcher):
     out = run("ask", "今年改造多少个老旧小区？", index_root=index_root).stdout
+    score = answer(searcher, "今年改造多少个老旧小区？").hits[0].score  # the same index, in this process
     assert out.splitlines() == [
         "计划中有 1 处相关内容：",
         "",
         "1. 完成10个**老旧小区改造**。",
         "   第五部分【坚持以“精治”“智治”“品质”为支撑…】 › 1、精雕细琢提升城市品质",
-        f"   {pid('5.1.3')}  score {out.split('score ')[1].strip()}",
+        f"   {pid('5.1.3')}  score {score:.3f}",
     ]
 
 
@@ -77,6 +82,7 @@ def test_ask_path_imports_neither_gradio_nor_torch(index_root):
     assert "LOADED []" in out.stdout
 
 
+@pytest.mark.model
 def test_index_command_builds_into_out(tmp_path):
     out = run("index", "--seeds", str(SEEDS), "--out", str(tmp_path / "idx"))
     assert "index ready" in out.stderr

@@ -115,6 +115,7 @@ def test_rebuild_keeps_ids_and_switches_atomically(tmp_path, index_root):
     assert [h.passage.id for h in a.search("东六环", 3)] == [h.passage.id for h in b.search("东六环", 3)]
 
 
+@pytest.mark.model
 def test_half_finished_build_leaves_the_previous_index_serving(tmp_path):
     root = tmp_path / "idx"
     good = build_index(SEEDS, root)

@@ -18,6 +18,8 @@ import pytest
 from conftest import ROOT, SEEDS
 from planqa.index.store import current_build
 
+pytestmark = pytest.mark.subprocess
+
 
 def manifest_of(root: Path) -> Path:
     return current_build(root) / "manifest.json"

@@ -26,7 +26,7 @@ from conftest import ROOT, SEEDS, pid
 
 from planqa.cli import main
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and SIGSTOP are POSIX")
+pytestmark = [pytest.mark.subprocess, pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and SIGSTOP are POSIX")]
 
 QUESTION = "今年新建多少家养老服务驿站？"
 ANSWER_ID = pid("6.2.3")

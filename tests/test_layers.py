@@ -41,6 +41,7 @@ def test_only_planqa_installs_at_the_top():
                                     "planqa.eval": "eval", "planqa.seeds": "seeds"}
 
 
+@pytest.mark.subprocess
 def test_index_package_import_is_light():
     import subprocess
     import sys

@@ -1,19 +1,25 @@
 """--model: any sentence-transformers model builds and searches an index through the same code path."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 
 import pytest
 from conftest import ROOT, SEEDS, pid
+from planqa.eval.run import evaluate, load_split
+from planqa.index.build import build_index
+from planqa.index.errors import IndexStaleError
+from planqa.index.search import Searcher
 
-pytest.importorskip("sentence_transformers")
-
-from planqa.eval.run import evaluate, load_split  # noqa: E402
-from planqa.index.build import build_index  # noqa: E402
-from planqa.index.errors import IndexStaleError  # noqa: E402
-from planqa.index.search import Searcher  # noqa: E402
+# Every test exports the real model in a child process. find_spec, not importorskip: importing
+# sentence-transformers (and torch) while collecting would slow the fast layer down by seconds.
+pytestmark = [
+    pytest.mark.model,
+    pytest.mark.subprocess,
+    pytest.mark.skipif(importlib.util.find_spec("sentence_transformers") is None, reason="needs planqa[st]"),
+]
 
 
 @pytest.fixture(scope="module")

