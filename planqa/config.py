@@ -33,6 +33,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return default
 
 
+def _seconds(env: Mapping[str, str], name: str) -> float:
+    try:
+        return min(60.0, max(0.0, float(env.get(name) or 0)))
+    except ValueError:
+        return 0.0
+
+
 @dataclass(frozen=True)
 class Settings:
     seeds: Path  # PLANQA_SEEDS: the folder of plan files
@@ -44,6 +51,7 @@ class Settings:
     user: str | None = None  # PLANQA_USER and PLANQA_PASSWORD: the page's login, when both are set
     password: str | None = None
     allowed_origins: tuple[str, ...] = field(default=())  # PLANQA_ALLOWED_ORIGINS, comma-separated
+    answer_delay: float = 0.0  # PLANQA_ANSWER_DELAY: seconds added to every chat answer (a test hook)
 
     @property
     def auth(self) -> list[tuple[str, str]] | None:
@@ -65,4 +73,5 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
         user=env.get("PLANQA_USER") or None,
         password=env.get("PLANQA_PASSWORD") or None,
         allowed_origins=origins,
+        answer_delay=_seconds(env, "PLANQA_ANSWER_DELAY"),
     )

@@ -1,6 +1,8 @@
 """The chat page: a factory that builds the Gradio app, and pure handlers that tests call directly.
 
-Only `launch` starts a server. Everything from a document is escaped (see views.py).
+Only `launch` starts a server. Everything from a document is escaped (see views.py); the page's
+script (PAGE_JS) copies citations, follows id links into the outline, keeps the newest answer's
+first quote in view and gives screen readers plain-text labels.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from functools import lru_cache, partial
 from pathlib import Path
 
@@ -18,7 +21,8 @@ from planqa.index.search import Searcher
 from planqa.config import Settings
 
 from .answer import answer
-from .views import answer_messages, esc, outline_html
+from .limits import DEFAULT_K, MAX_ECHO_CHARS, MAX_HISTORY_CHARS, MAX_HISTORY_MESSAGES, MAX_K
+from .views import answer_messages, chapter_heading, esc, outline_html
 
 log = logging.getLogger("planqa.app")
 
@@ -30,60 +34,189 @@ EXAMPLES = [
     "民生方面有哪些实事？",
     "How many public kindergartens will open?",
 ]
-ALL_CHAPTERS = 0
-MAX_K = 10
+ALL_CHAPTERS = "all"  # the chapter control's value for "every chapter" (0 is the introduction)
 QUEUE_CONCURRENCY = 2  # two cores; the encoder runs one question at a time anyway
 QUEUE_MAX_SIZE = 64
 BROKEN = "服务出错了，请稍后再试。"
+SEND, BUSY = "提问", "检索中…"
 
 CSS = """
 .planqa-hit .quote { font-size: 1.05em; line-height: 1.7; }
 .planqa-hit mark { background: #ffe58f; padding: 0 1px; }
 .planqa-hit .ref { color: #555; margin-top: 4px; }
-.planqa-hit .pid { color: #999; font-family: monospace; font-size: 0.85em; }
+.planqa-hit .meta { display: flex; gap: 12px; align-items: center; margin-top: 4px; flex-wrap: wrap; }
+.planqa-hit .pid { color: #777; font-family: monospace; font-size: 0.85em; }
 .planqa-hit .context { color: #444; background: #fafafa; padding: 6px; }
 .planqa-hit .context .focus { background: #e6f4ff; }
-.planqa-copy { margin-top: 4px; font-size: 0.85em; border: 1px solid #ccc; border-radius: 4px; padding: 1px 8px; }
+.planqa-copy { font-size: 0.85em; border: 1px solid #ccc; border-radius: 4px; padding: 1px 8px; }
 .planqa-none { line-height: 1.8; }
-.sent code { color: #999; margin-right: 6px; }
+.planqa-outline { display: grid; grid-template-columns: minmax(200px, 280px) 1fr; gap: 24px; }
+.planqa-toc { position: sticky; top: 8px; align-self: start; max-height: calc(100vh - 16px); overflow-y: auto;
+              font-size: 0.9em; line-height: 1.6; }
+.planqa-toc ul { list-style: none; padding-left: 0; margin: 4px 0; }
+.planqa-toc ul ul { padding-left: 1em; }
+.planqa-toc-doc { font-weight: bold; }
+.planqa-body h3, .planqa-body h4, .planqa-body .sent { scroll-margin-top: 12px; }
+.sent code { color: #888; margin-right: 6px; }
+.sent.planqa-target { background: #fff3c4; outline: 2px solid #f0b400; border-radius: 3px; }
+@media (max-width: 700px) {
+  .planqa-outline { display: block; }
+  .planqa-toc { position: static; max-height: none; margin-bottom: 16px; }
+  #planqa-chat .bubble-wrap { max-height: none !important; }
+}
 """
 
-# One delegated click handler: a quote's copy button copies the quote as published and its reference.
-COPY_JS = """
+# The page's script, run once at load: delegated clicks (copy a citation, follow an id into the
+# outline, table-of-contents links), the newest question scrolled to the top of the chat so its
+# answer's lead line and first quote are in view, and screen-reader labels as plain text (Gradio
+# labels each message with its raw HTML). Gradio's own strings follow the browser's language;
+# the few it hard-codes in English are put into Chinese for a Chinese browser.
+PAGE_JS = """
 () => {
+  const zh = (navigator.language || '').toLowerCase().startsWith('zh');
+  const ENGLISH = {
+    'Connection to the server was lost. Attempting reconnection...': '与服务器的连接已断开，正在重新连接…',
+    'Connection Lost': '连接已断开', 'Error': '错误', 'Warning': '提示', 'Close': '关闭',
+    'An error occurred.': '出错了。',
+  };
+  const outlineTab = () => [...document.querySelectorAll('button[role="tab"]')].find(b => b.innerText.trim() === '计划全文');
+  const goTo = (id, mark) => {
+    const tab = outlineTab();
+    if (tab && tab.getAttribute('aria-selected') !== 'true') tab.click();
+    let tries = 0;
+    const look = () => {
+      const el = document.getElementById(id);
+      if (!el || !el.offsetParent) { if (tries++ < 50) setTimeout(look, 100); return; }
+      if (mark) {
+        document.querySelectorAll('.planqa-target').forEach(e => e.classList.remove('planqa-target'));
+        el.classList.add('planqa-target');
+      }
+      el.scrollIntoView({block: mark ? 'center' : 'start'});
+      window.planqaTarget = id;
+    };
+    look();
+  };
   document.addEventListener('click', async (ev) => {
-    const btn = ev.target.closest && ev.target.closest('.planqa-copy');
-    if (!btn) return;
-    const hit = btn.closest('.planqa-hit');
-    const text = hit.querySelector('.qtext').innerText + '\\n' + hit.querySelector('.ref').innerText;
-    try { await navigator.clipboard.writeText(text); }
-    catch (e) {
-      const area = document.createElement('textarea'); area.value = text; document.body.appendChild(area);
-      area.select(); document.execCommand('copy'); area.remove();
+    const t = ev.target;
+    if (!t.closest) return;
+    const btn = t.closest('.planqa-copy');
+    if (btn) {
+      const text = btn.closest('.planqa-hit').querySelector('.planqa-cite').textContent;
+      try { await navigator.clipboard.writeText(text); }
+      catch (e) {
+        const area = document.createElement('textarea'); area.value = text; document.body.appendChild(area);
+        area.select(); document.execCommand('copy'); area.remove();
+      }
+      window.planqaCopied = text;
+      btn.innerText = '已复制';
+      setTimeout(() => { btn.innerText = '复制引文'; }, 1500);
+      return;
     }
-    window.planqaCopied = text;
-    btn.innerText = '已复制';
-    setTimeout(() => { btn.innerText = '复制引文'; }, 1500);
-  });
+    const link = t.closest('a.pid, .planqa-toc a');
+    if (link) {
+      ev.preventDefault(); ev.stopPropagation();
+      goTo(link.getAttribute('href').slice(1), link.classList.contains('pid'));
+    }
+  }, true);
+  let seen = 0;
+  const tidy = () => {
+    const chat = document.getElementById('planqa-chat');
+    if (chat) {
+      chat.querySelectorAll('[data-testid="user"], [data-testid="bot"]').forEach(m => {
+        const label = (m.dataset.testid === 'user' ? '提问：' : '回答：') + m.innerText.replace(/\\s+/g, ' ').trim().slice(0, 300);
+        if (m.getAttribute('aria-label') !== label) m.setAttribute('aria-label', label);
+      });
+      const asked = chat.querySelectorAll('[data-testid="user"]');
+      const count = chat.querySelectorAll('[data-testid="user"], [data-testid="bot"]').length;
+      if (count !== seen && asked.length) {
+        seen = count;
+        const q = asked[asked.length - 1];
+        let box = q.parentElement;
+        const scrolls = (e) => e.scrollHeight > e.clientHeight + 1 && /(auto|scroll)/.test(getComputedStyle(e).overflowY);
+        while (box && box !== chat.parentElement && !scrolls(box)) box = box.parentElement;
+        if (box && box !== chat.parentElement) box.scrollTop += q.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+        const top = q.getBoundingClientRect().top;
+        // the window moves only when the question is off screen or too low for its answer to show
+        if (top < 0 || top > window.innerHeight - 240) window.scrollBy(0, top - 8);
+      } else if (!asked.length) seen = count;
+    }
+    if (zh) document.querySelectorAll('[data-testid="toast-body"] *, [data-testid="toast-close"]').forEach(el => {
+      if (el.childElementCount === 0 && ENGLISH[el.textContent.trim()]) el.textContent = ENGLISH[el.textContent.trim()];
+      if (ENGLISH[el.getAttribute('aria-label')]) el.setAttribute('aria-label', ENGLISH[el.getAttribute('aria-label')]);
+    });
+  };
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; tidy(); });
+  }).observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['aria-label']});
 }
 """
 
 
-def chapter_choices(searcher: Searcher) -> list[tuple[str, int]]:
-    return [("全部章节", ALL_CHAPTERS)] + [(label, no) for no, label in searcher.chapters()]
+def chapter_choices(searcher: Searcher) -> list[tuple[str, int | str]]:
+    """The chapter control's options: every chapter, then the introduction and each chapter."""
+    passages = getattr(searcher, "passages", searcher)
+    first = passages[0].document if passages else None
+    seen: dict[int, str] = {}
+    for p in passages:
+        if p.document == first and p.chapter_no not in seen:
+            seen[p.chapter_no] = chapter_heading(p) if p.chapter_no == 0 else p.chapter_label
+    return [("全部章节", ALL_CHAPTERS)] + sorted(((label, no) for no, label in seen.items()), key=lambda c: c[1])
 
 
-def respond(searcher: Searcher, message: str, history: list | None, chapter: int | None, k: int | float | None):
-    """Chat handler: every question is a new search; history is only shown, never searched."""
-    history = list(history or [])
+def chapter_value(chapter: int | str | None) -> int | None:
+    """The control's value as `answer` takes it: None for every chapter, 0 for the introduction."""
+    if chapter is None or chapter == ALL_CHAPTERS or chapter == "":
+        return None
+    return int(chapter)
+
+
+def capped_history(history: object) -> list[dict]:
+    """The chat history as plain {"role", "content": str} messages, newest kept, within the limits.
+
+    The page keeps the history on the server, but respond() is also reachable through Gradio's
+    queue with any value: a huge or odd history is cut here, never echoed back whole."""
+    if not isinstance(history, list):
+        return []
+    kept: list[dict] = []
+    total = 0
+    for m in reversed(history[-MAX_HISTORY_MESSAGES:]):
+        if not isinstance(m, dict) or m.get("role") not in ("user", "assistant"):
+            continue
+        content = m.get("content")
+        if isinstance(content, list):  # Gradio's normalised form: [{"type": "text", "text": ...}]
+            parts = [c.get("text") for c in content if isinstance(c, dict) and c.get("type") == "text"]
+            content = "".join(t for t in parts if isinstance(t, str)) if parts else None
+        if not isinstance(content, str):
+            continue  # files and components are never taken from a client
+        total += len(content)
+        if total > MAX_HISTORY_CHARS:
+            break
+        kept.append({"role": m["role"], "content": content})
+    return kept[::-1]
+
+
+def echo(message: str | None, history: object) -> list[dict]:
+    """The history with the question shown as asked (cut when long), before any search."""
     shown = (message or "").strip()
-    if len(shown) > 200:
-        shown = shown[:200] + "…"
-    history.append({"role": "user", "content": esc(shown) or "（空）"})
+    if len(shown) > MAX_ECHO_CHARS:
+        shown = shown[:MAX_ECHO_CHARS] + "…"
+    return capped_history(history) + [{"role": "user", "content": esc(shown) or "（空）"}]
+
+
+def respond(searcher: Searcher, message: str, history: object, chapter: int | str | None, k: int | float | str | None,
+            previous: str | None = None) -> tuple[list[dict], str, str | None]:
+    """Chat handler: (history with the question and its answer, the cleared box, the question to
+    pass as `previous` next time). The previous question helps a follow-up; history is only shown."""
+    history = echo(message, history)
+    asked = previous
     try:
-        k_value = max(1, min(MAX_K, int(k or 5)))
-        result = answer(searcher, message or "", k=k_value, chapter=int(chapter) if chapter else None)
+        k_value = max(1, min(MAX_K, int(k or DEFAULT_K)))
+        result = answer(searcher, message or "", k=k_value, chapter=chapter_value(chapter), previous=previous)
         replies = answer_messages(result, searcher.passages, EXAMPLES)
+        asked = message
     except InputError as e:
         replies = [esc(str(e))]
     except PlanQAError as e:
@@ -93,13 +226,28 @@ def respond(searcher: Searcher, message: str, history: list | None, chapter: int
         log.exception("answer failed for a question of %d characters", len(message or ""))
         replies = [esc(BROKEN)]
     history.extend({"role": "assistant", "content": r} for r in replies)
-    return history, ""
+    return history, "", asked
+
+
+def chat_turn(searcher: Searcher, delay: float, message: str, history: list | None, chapter, k, previous):
+    """The page's event: the question is echoed at once (and the box cleared), then answered.
+
+    The box is not touched by the answer, so whatever was typed meanwhile stays; a question sent
+    meanwhile runs next (trigger_mode="always_last"). `delay` slows answers down, for tests."""
+    import gradio as gr
+
+    shown = echo(message, history)
+    yield shown, "", gr.skip(), gr.skip(), gr.Button(value=BUSY, variant="secondary")
+    if delay:
+        time.sleep(delay)
+    new_history, _, asked = respond(searcher, message, history, chapter, k, previous)
+    yield new_history, gr.skip(), new_history, asked, gr.Button(value=SEND, variant="primary")
 
 
 def commitment_rows(searcher: Searcher, chapter: int | None, keyword: str | None) -> list[list[str]]:
     from .commitments import as_rows, commitments
 
-    rows = commitments(searcher.passages, chapter=int(chapter) if chapter else None, grep=(keyword or "").strip() or None)
+    rows = commitments(searcher.passages, chapter=chapter_value(chapter), grep=(keyword or "").strip() or None)
     return as_rows(rows)
 
 
@@ -108,7 +256,7 @@ def commitments_csv(searcher: Searcher, chapter: int | None, keyword: str | None
     from .commitments import commitments, to_csv
 
     word = (keyword or "").strip() or None
-    rows = commitments(searcher.passages, chapter=int(chapter) if chapter else None, grep=word)
+    rows = commitments(searcher.passages, chapter=chapter_value(chapter), grep=word)
     # One file per filter, rewritten in place: typing in the keyword box must not pile up files.
     digest = hashlib.sha1(f"{chapter}|{word}".encode()).hexdigest()[:12]
     folder = _csv_folder() / digest
@@ -125,8 +273,8 @@ def _csv_folder() -> Path:
     return Path(tempfile.mkdtemp(prefix="planqa-csv-"))
 
 
-def build_app(searcher: Searcher):
-    """The Gradio Blocks app for one loaded index."""
+def build_app(searcher: Searcher, answer_delay: float = 0.0):
+    """The Gradio Blocks app for one loaded index (`answer_delay`: seconds added to every answer, for tests)."""
     import gradio as gr
 
     from .commitments import CSV_COLUMNS
@@ -135,21 +283,28 @@ def build_app(searcher: Searcher):
     title = searcher.passages[0].doc_title
     # delete_cache: Gradio's copies of served files (the CSV downloads) are swept hourly.
     with gr.Blocks(title=f"planqa · {title}", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
-        gr.Markdown(f"## planqa · {esc(title)}\n计划原文检索：回答均为计划原句，附章节出处；计划没有写的，会直说没有。")
+        gr.Markdown(f"### planqa · {esc(title)}\n回答均为计划原句，附章节出处；计划没有写的，会直说没有。",
+                    elem_id="planqa-header")
         with gr.Tab("问答"):
-            with gr.Row():
-                chapter = gr.Dropdown(choices=choices, value=ALL_CHAPTERS, label="章节范围", scale=3)
-                k = gr.Slider(1, MAX_K, value=5, step=1, label="最多显示条数", scale=1)
-            chat = gr.Chatbot(label="对话", height=520, buttons=[], latex_delimiters=[], feedback_options=None,
-                              sanitize_html=True, elem_id="planqa-chat")
-            with gr.Row():
+            chat = gr.Chatbot(label="对话", show_label=False, height=None, min_height=140, max_height="68vh",
+                              autoscroll=False, buttons=[], latex_delimiters=[], feedback_options=None,
+                              sanitize_html=True, elem_id="planqa-chat",
+                              placeholder="在下方输入问题；回答是计划原句，附章节出处。")
+            with gr.Row(equal_height=True):
                 box = gr.Textbox(placeholder="请输入问题，例如：今年新建多少家养老服务驿站？", show_label=False,
-                                 max_length=500, scale=5, elem_id="planqa-question")
-                send = gr.Button("提问", variant="primary", scale=1, elem_id="planqa-send")
+                                 max_length=500, scale=5, min_width=200, elem_id="planqa-question", submit_btn=False)
+                send = gr.Button(SEND, variant="primary", scale=1, min_width=80, elem_id="planqa-send")
+            with gr.Row():
+                chapter = gr.Dropdown(choices=choices, value=ALL_CHAPTERS, label="章节范围", scale=3, filterable=False,
+                                      elem_id="planqa-chapter")
+                k = gr.Dropdown(choices=list(range(1, MAX_K + 1)), value=DEFAULT_K, label="最多显示条数", scale=1,
+                                filterable=False, min_width=120, elem_id="planqa-k")
             gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[box], label="示例问题（点击填入）")
-            handler = partial(respond, searcher)
-            for trigger in (box.submit, send.click):
-                trigger(handler, inputs=[box, chat, chapter, k], outputs=[chat, box], api_name=False)
+            history = gr.State([])
+            previous = gr.State(None)
+            gr.on([box.submit, send.click], partial(chat_turn, searcher, answer_delay),
+                  inputs=[box, history, chapter, k, previous], outputs=[chat, box, history, previous, send],
+                  api_name=False, trigger_mode="always_last", show_progress="minimal", show_progress_on=[chat])
         with gr.Tab("承诺清单"):
             gr.Markdown("计划中的每一句任务：动作、数量、地点，原文照录。没有量化目标的句子单独标出。")
             with gr.Row():
@@ -167,7 +322,7 @@ def build_app(searcher: Searcher):
                         show_progress="hidden")
             demo.load(partial(commitments_csv, searcher), inputs=filters, outputs=c_download, api_name=False)
         with gr.Tab("计划全文"):
-            gr.HTML(outline_html(searcher.passages), elem_id="planqa-outline")
+            gr.HTML(outline_html(searcher.passages), elem_id="planqa-outline", padding=False)
     demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
     return demo
 
@@ -190,14 +345,23 @@ def launch(searcher: Searcher, settings: Settings, host: str = "127.0.0.1", port
         # answers 500 and logs a traceback for every scanner that tries it.
         return JSONResponse({"detail": "Not Found"}, status_code=404)
 
-    demo = build_app(searcher)
+    from .api import api_routes
+    from .security import guarded_app, own_origins
+
+    origins = own_origins(host, port, settings.allowed_origins)  # a bad PLANQA_ALLOWED_ORIGINS stops here
+    demo = build_app(searcher, answer_delay=settings.answer_delay)
+    app_kwargs = {"exception_handlers": {FnIndexInferError: not_found}, "routes": api_routes(searcher)}
     demo.launch(
         server_name=host, server_port=port, share=False, show_error=False,
         # The page takes no uploads, but Gradio's /upload route is always there: refuse any file.
         max_file_size=0,
         enable_monitoring=False, mcp_server=False, run_history=False, ssr_mode=False, pwa=False,
         auth=settings.auth, auth_message="planqa：请登录", footer_links=["gradio"], quiet=True,
-        prevent_thread_lock=not block, css=CSS, js=COPY_JS,
-        app_kwargs={"exception_handlers": {FnIndexInferError: not_found}},
+        prevent_thread_lock=not block, css=CSS, js=PAGE_JS,
+        # The JSON API (qa/api.py) comes first in the routing table, behind the same login.
+        app_kwargs=app_kwargs,
+        # qa/security.py stands in front of all of it: origins, cookies, login-only routes, password
+        # backoff, uploads. No static workers: they would serve files around it.
+        _app=guarded_app(origins, settings.auth is not None, **app_kwargs), num_workers=0,
     )
     return demo

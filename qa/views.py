@@ -1,25 +1,52 @@
 """HTML for the chat page: answers, a passage in its section, the plan as an outline.
 
-Everything taken from a document is escaped, markdown characters included: nothing in a plan is
-ever rendered as markup. These are pure functions of records, tested without a browser.
+Everything taken from a document is escaped once, markdown characters included: nothing in a plan
+(or a question) is ever rendered as markup. These are pure functions of records, tested without a
+browser; the page's script (app.py) only reads what they write.
 """
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 
-from planqa.index.records import Passage
+from planqa.index.records import Passage, ordinal_zh
 from planqa.index.search import Hit
 
 from .answer import TIERS, Answer, highlight
 
-# Characters markdown would act on, written as entities so they show as themselves.
-_MD = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~<>$"})
+# One pass, one entity per character: HTML's specials, then the characters markdown would act on
+# (written as numeric entities so they show as themselves). Escaping "&" first and the rest after
+# would turn the "#" of "&#39;" into an entity too, and the page would show "What&#x27;s".
+_ESC = str.maketrans({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+    **{c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~$"},
+})
 
 
 def esc(text: str) -> str:
-    """Text safe to place in the chatbot's markdown-and-HTML renderer."""
-    return html.escape(text, quote=True).replace("&", "\0").translate(_MD).replace("\0", "&")
+    """Text safe to place in the chatbot's markdown-and-HTML renderer, shown exactly as written."""
+    return text.translate(_ESC)
+
+
+def anchor(p: Passage) -> str:
+    """The HTML id of a sentence in the 计划全文 outline."""
+    return "planqa-s-" + _slug(p.id)
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in text)
+
+
+def chapter_heading(p: Passage) -> str:
+    """`第六部分【坚持以"人民对美好生活的向往"为导向,大力促进民生福祉厚植增优】`: the full title as published."""
+    if p.chapter_no == 0:
+        return "引言"
+    return f"第{ordinal_zh(p.chapter_no)}部分【{p.chapter}】"
+
+
+def citation(p: Passage) -> str:
+    """What 复制引文 copies: the quote as published, then where it stands, in full, and its id."""
+    where = chapter_heading(p) + (f"› {p.section}" if p.section else "")
+    return f"{p.text}\n——《{p.doc_title}》{where}，编号 {p.short_id}"
 
 
 def quote_html(hit: Hit) -> str:
@@ -35,13 +62,15 @@ def section_context_html(passages: Iterable[Passage], focus: Passage) -> str:
 
 
 def hit_message(hit: Hit, passages: list[Passage], rank: int) -> str:
-    """One quoted passage: the quote, its reference, its id, and its section around it."""
+    """One quoted passage: the quote, its reference, its id (a link into the outline), a copy
+    button, and its section around it. The full citation rides along hidden, for the copy button."""
     p = hit.passage
     return (
         f"<div class='planqa-hit'><div class='quote'>{rank}. <span class='qtext'>{quote_html(hit)}</span></div>"
         f"<div class='ref'>{esc(p.reference)}</div>"
-        f"<div class='pid'>{esc(p.id)}</div>"
-        "<button class='planqa-copy' type='button'>复制引文</button>"
+        f"<div class='meta'><a class='pid' href='#{anchor(p)}' title='在计划全文中查看'>编号 {esc(p.short_id)}</a>"
+        "<button class='planqa-copy' type='button'>复制引文</button></div>"
+        f"<span class='planqa-cite' hidden>{esc(citation(p))}</span>"
         f"<details><summary>在原文中查看（{esc(p.section or p.chapter_label)}）</summary>"
         f"<div class='context'>{section_context_html(passages, p)}</div></details></div>"
     )
@@ -94,24 +123,35 @@ def _grouped(a: Answer, tiers: tuple[str, ...], passages: list[Passage]) -> list
 
 
 def outline_html(passages: list[Passage]) -> str:
-    """The whole plan as chapters › sections › sentences, each sentence with its id."""
-    out = []
+    """The whole plan as chapters › sections › sentences: a linked table of contents, then every
+    sentence with its short id (and its position, "6.2.3"), each an anchor that answers link to."""
+    toc, body = [], []
     doc = chapter = section = None
     for p in passages:
         if p.document != doc:
             if doc is not None:
-                out.append("</div>")
+                toc.append("</ul></li></ul>" if chapter is not None else "</ul>")
+                body.append("</div>")
             doc, chapter, section = p.document, None, None
-            out.append(f"<div class='planqa-doc'><h2>{esc(p.doc_title)}</h2>")
+            toc.append(f"<div class='planqa-toc-doc'>{esc(p.doc_title)}</div><ul>")
+            body.append(f"<div class='planqa-doc'><h2>{esc(p.doc_title)}</h2>")
         if p.chapter_no != chapter:
+            if chapter is not None:
+                toc.append("</ul></li>")
             chapter, section = p.chapter_no, None
-            title = "引言" if p.chapter_no == 0 else f"{p.chapter_label[:p.chapter_label.index('【')]}【{p.chapter}】"
-            out.append(f"<h3 id='ch-{p.chapter_no}'>{esc(title)}</h3>")
+            ch_id = f"planqa-ch-{_slug(p.document)}-{p.chapter_no}"
+            toc.append(f"<li><a href='#{ch_id}'>{esc(chapter_heading(p))}</a><ul>")
+            body.append(f"<h3 id='{ch_id}'>{esc(chapter_heading(p))}</h3>")
         if p.section_no != section:
             section = p.section_no
             if p.section:
-                out.append(f"<h4>{esc(p.section)}</h4>")
-        out.append(f"<p class='sent'><code>{esc(p.id)}</code> {esc(p.text)}</p>")
+                sec_id = f"planqa-sec-{_slug(p.document)}-{p.chapter_no}-{p.section_no}"
+                toc.append(f"<li><a href='#{sec_id}'>{esc(p.section)}</a></li>")
+                body.append(f"<h4 id='{sec_id}'>{esc(p.section)}</h4>")
+        body.append(f"<p class='sent' id='{anchor(p)}'><code title='位置 {esc(p.label)}'>{esc(p.short_id)}</code> "
+                    f"{esc(p.text)}</p>")
     if doc is not None:
-        out.append("</div>")
-    return "".join(out)
+        toc.append("</ul></li></ul>" if chapter is not None else "</ul>")
+        body.append("</div>")
+    return ("<div class='planqa-outline'><nav class='planqa-toc' aria-label='目录'><b>目录</b>" + "".join(toc)
+            + "</nav><div class='planqa-body'>" + "".join(body) + "</div></div>")
