@@ -102,6 +102,14 @@ def build_lock(root: Path) -> Iterator[None]:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
+def wait_for_build(root: Path) -> None:
+    """Return once no build of `root` holds its lock: a reader that found no index waits for the
+    build another process is writing, instead of starting a second one."""
+    with open(Path(root) / ".lock", "a+") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_SH)
+        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
 def current_build(root: Path, hint: str | None = None) -> Path:
     """The build folder CURRENT points to; `hint`, the rebuild command, ends every error message."""
     pointer = Path(root) / "CURRENT"

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from planqa.config import Settings, settings
-from planqa.index.errors import IndexMissingError, InputError, PlanQAError
+from planqa.index.errors import IndexBusyError, IndexMissingError, InputError, PlanQAError
 from planqa.index.records import check_chapter
 
 EXIT_INPUT = 2
@@ -115,19 +115,25 @@ def _embedder(s: Settings):
     return load_embedder(s.model, s.query_threads, s.build_threads)
 
 
-def open_searcher(args: argparse.Namespace, build_missing: bool = True):
-    """The index named by the options; built first when there is none yet."""
+def open_searcher(args: argparse.Namespace):
+    """The index named by the options; built first when there is none yet.
+
+    Two processes that find no index at once (two first questions) do not both build: the one
+    that gets the build lock builds, the other waits for it and then reads what it built."""
     from planqa.index.build import build_index
     from planqa.index.search import Searcher
+    from planqa.index.store import wait_for_build
 
     s = args.settings
     try:
         return Searcher.load(s.index, s.seeds, s.model, embedder=_embedder(s))
     except IndexMissingError:
-        if not build_missing:
-            raise
-        _progress(f"no index at {s.index} yet; building it from {s.seeds}")
-        build_index(s.seeds, s.index, s.model, progress=_progress, embedder=_embedder(s))
+        _progress(f"no index at {s.index} yet; building it from {s.seeds} (once, about a minute)")
+        try:
+            build_index(s.seeds, s.index, s.model, progress=_progress, embedder=_embedder(s))
+        except IndexBusyError:
+            _progress(f"another planqa is building {s.index}; waiting for it")
+            wait_for_build(s.index)
         return Searcher.load(s.index, s.seeds, s.model, embedder=_embedder(s))
 
 
@@ -146,9 +152,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise InputError(f"--k must be >= 1, got {args.k}")
     clean_question(args.question)  # a bad question is refused before the index is opened
-    # A question never builds an index: the message names `planqa index`. Building here would
-    # make a quick read-only command slow and racy (two questions at once would fight for the lock).
-    searcher = open_searcher(args, build_missing=False)
+    searcher = open_searcher(args)  # the first question builds the index, with progress on stderr
     check_chapter(args.chapter, {p.chapter_no for p in searcher.passages})
     result = answer(searcher, args.question, k=args.k, chapter=args.chapter)
     if args.json:

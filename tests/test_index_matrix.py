@@ -50,11 +50,6 @@ def flip(rel: str):
     return damage
 
 
-def missing_index(root: Path, seeds: Path) -> Path:
-    shutil.rmtree(root)
-    return seeds
-
-
 def missing_build(root: Path, seeds: Path) -> Path:
     shutil.rmtree(current_build(root))
     return seeds
@@ -124,8 +119,8 @@ def files_disagree(root: Path, seeds: Path) -> Path:
     return seeds
 
 
+# No index at all is not damage: `planqa ask` builds it on first use (tests/test_install.py).
 CASES = {
-    "missing index": missing_index,
     "missing build folder": missing_build,
     "missing file": missing_file,
     "truncated dense.faiss": truncate("dense.faiss"),

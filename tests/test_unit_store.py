@@ -76,6 +76,35 @@ def test_an_index_of_other_seeds_is_refused(tiny_root, tmp_path):
         Searcher.load(tiny_root, other, embedder=NgramEmbedder(), use=NgramUse())
 
 
+def test_a_reader_waits_for_a_running_build_to_finish(tmp_path):
+    """A second `planqa ask` that finds no index waits on the build lock instead of building again."""
+    import threading
+
+    from planqa.index.store import build_lock, wait_for_build
+
+    events = []
+    holding, release = threading.Event(), threading.Event()
+
+    def builder():
+        with build_lock(tmp_path):
+            holding.set()
+            release.wait(10)
+            events.append("build done")
+
+    t = threading.Thread(target=builder)
+    t.start()
+    holding.wait(10)
+    waiter = threading.Thread(target=lambda: (wait_for_build(tmp_path), events.append("reader goes on")))
+    waiter.start()
+    waiter.join(0.3)
+    assert waiter.is_alive() and events == []  # still waiting while the build holds the lock
+    release.set()
+    t.join(10)
+    waiter.join(10)
+    assert events == ["build done", "reader goes on"]
+    wait_for_build(tmp_path)  # no build running: returns at once
+
+
 def test_no_index_and_a_flipped_bit(tmp_path, tiny_root, tiny_seeds):
     with pytest.raises(IndexMissingError, match=f"no index at {tmp_path / 'none'}; build it: planqa index"):
         Searcher.load(tmp_path / "none", tiny_seeds, embedder=NgramEmbedder(), use=NgramUse())
