@@ -169,8 +169,8 @@ def format_table(report: dict, markdown: bool = False) -> str:
             out += ["| " + " | ".join(r) + " |" for r in rows]
         else:
             w0 = max(len(r[0]) for r in [head, *rows])
-            out.append(f"{head[0]:<{w0}}  {head[1]:<21}" + "".join(f"{h:>9}" for h in head[2:]))
-            out += [f"{r[0]:<{w0}}  {r[1]:<21}" + "".join(f"{c:>9}" for c in r[2:]) for r in rows]
+            ws = [max(9, len(h) + 2) for h in head[2:]]
+            out += [f"{r[0]:<{w0}}  {r[1]:<21}" + "".join(f"{c:>{w}}" for c, w in zip(r[2:], ws)) for r in [head, *rows]]
         out.append("")
     s = report["seconds"]
     out.append(f"{report['questions']} questions x {len(report['runs'])} retrievers in {s['total']:.1f} s ("
