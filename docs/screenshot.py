@@ -1,6 +1,11 @@
-"""Screenshot of the chat page answering a real question, for the README.
+"""Screenshots of the chat page for the README, in a Chinese browser, desktop and phone.
 
     python docs/screenshot.py http://127.0.0.1:7860/   (with `planqa serve` running)
+
+Writes docs/chat-1280.png (a list question answered, one quote opened in its section) and
+docs/chat-390.png (a phone: a question answered, the box below it), and docs/outline-1280.png
+(an id followed into 计划全文). Needs Debian's chromium and fonts-noto-cjk (or any CJK font):
+without one every character is a box.
 """
 from __future__ import annotations
 
@@ -10,24 +15,41 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 HERE = Path(__file__).resolve().parent
+ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+
+
+def ask(page, question: str) -> None:
+    before = page.locator(".planqa-hit").count()
+    page.fill("#planqa-question textarea", question)
+    page.click("#planqa-send")
+    page.wait_for_function(f"document.querySelectorAll('.planqa-hit').length > {before}", timeout=60_000)
+    page.wait_for_timeout(600)
 
 
 def main(url: str) -> None:
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+
+        desk = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        page = desk.new_page()
         page.goto(url)
         page.wait_for_selector("#planqa-question textarea", timeout=60_000)
-        page.fill("#planqa-question textarea", "今年在养老方面有哪些安排？")
-        page.click("#planqa-send")
-        page.wait_for_selector(".planqa-hit", timeout=60_000)
+        ask(page, "今年在养老方面有哪些安排？")
         page.locator(".planqa-hit summary").first.click()
-        page.wait_for_timeout(500)
-        page.screenshot(path=str(HERE / "chat.png"), full_page=True)
-        page.get_by_role("tab", name="承诺清单").click()
-        page.wait_for_timeout(1000)
-        page.screenshot(path=str(HERE / "commitments.png"))
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(HERE / "chat-1280.png"))
+        page.locator(".planqa-hit a.pid").first.click()
+        page.wait_for_selector(".planqa-target", timeout=10_000)
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(HERE / "outline-1280.png"))
+
+        phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                    is_mobile=True, has_touch=True)
+        page = phone.new_page()
+        page.goto(url)
+        page.wait_for_selector("#planqa-question textarea", timeout=60_000)
+        ask(page, "今年新建多少家养老服务驿站？")
+        page.screenshot(path=str(HERE / "chat-390.png"))
         browser.close()
 
 

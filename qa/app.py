@@ -50,9 +50,10 @@ CSS = """
 .planqa-hit .context .focus { background: #e6f4ff; }
 .planqa-copy { font-size: 0.85em; border: 1px solid #ccc; border-radius: 4px; padding: 1px 8px; }
 .planqa-none { line-height: 1.8; }
-.planqa-outline { display: grid; grid-template-columns: minmax(200px, 280px) 1fr; gap: 24px; }
-.planqa-toc { position: sticky; top: 8px; align-self: start; max-height: calc(100vh - 16px); overflow-y: auto;
-              font-size: 0.9em; line-height: 1.6; }
+/* the outline: contents and text side by side, each scrolling on its own (sticky fails inside Gradio's boxes) */
+.planqa-outline { display: grid; grid-template-columns: minmax(200px, 280px) 1fr; gap: 24px; height: calc(100vh - 140px); }
+.planqa-toc, .planqa-body { overflow-y: auto; height: 100%; padding-right: 8px; }
+.planqa-toc { font-size: 0.9em; line-height: 1.6; border-right: 1px solid #eee; }
 .planqa-toc ul { list-style: none; padding-left: 0; margin: 4px 0; }
 .planqa-toc ul ul { padding-left: 1em; }
 .planqa-toc-doc { font-weight: bold; }
@@ -60,9 +61,10 @@ CSS = """
 .sent code { color: #888; margin-right: 6px; }
 .sent.planqa-target { background: #fff3c4; outline: 2px solid #f0b400; border-radius: 3px; }
 @media (max-width: 700px) {
-  .planqa-outline { display: block; }
-  .planqa-toc { position: static; max-height: none; margin-bottom: 16px; }
-  #planqa-chat .bubble-wrap { max-height: none !important; }
+  .planqa-outline { display: block; height: auto; }
+  .planqa-toc, .planqa-body { height: auto; overflow: visible; border: none; }
+  .planqa-toc { margin-bottom: 16px; }
+  #planqa-chat { max-height: none !important; height: auto !important; }  /* a phone scrolls the page, not a box in it */
 }
 """
 
@@ -305,6 +307,8 @@ def build_app(searcher: Searcher, answer_delay: float = 0.0):
             gr.on([box.submit, send.click], partial(chat_turn, searcher, answer_delay),
                   inputs=[box, history, chapter, k, previous], outputs=[chat, box, history, previous, send],
                   api_name=False, trigger_mode="always_last", show_progress="minimal", show_progress_on=[chat])
+            # Gradio's clear button (清除) empties the chat: a new conversation, nothing to follow up on.
+            chat.clear(lambda: ([], None), outputs=[history, previous], api_name=False, queue=False)
         with gr.Tab("承诺清单"):
             gr.Markdown("计划中的每一句任务：动作、数量、地点，原文照录。没有量化目标的句子单独标出。")
             with gr.Row():
