@@ -53,17 +53,17 @@ def _int(name: str, value: str | None, default: int | None, low: int, high: int)
     return n
 
 
-def _chapters(passages: list[Passage]) -> list[int]:
-    return sorted({p.chapter_no for p in passages})
+def _last_chapter(passages: list[Passage]) -> int:
+    """The highest chapter number: `chapter` takes 0 (the introduction) to this."""
+    return max((p.chapter_no for p in passages), default=0)
 
 
 def ask(searcher: Searcher, q: str | None, k: str | None = None, chapter: str | None = None) -> dict:
     """GET /api/ask: `planqa ask --json` for one question. Raises InputError for bad input."""
     if q is None:
         raise InputError("q is required: /api/ask?q=今年新建多少家养老服务驿站？")
-    chapters = _chapters(searcher.passages)
     k_value = _int("k", k, DEFAULT_K, 1, MAX_K)
-    chapter_no = _int("chapter", chapter, None, chapters[0], chapters[-1])
+    chapter_no = _int("chapter", chapter, None, 0, _last_chapter(searcher.passages))
     return answer_json(answer(searcher, q, k=k_value, chapter=chapter_no))
 
 
@@ -86,8 +86,7 @@ def _text(name: str, value: str | None) -> str | None:
 def commitment_rows(passages: list[Passage], chapter: str | None = None, q: str | None = None,
                     milestone: str | None = None, quantified: str | None = None) -> dict:
     """GET /api/commitments: the 承诺清单 rows under these filters. Raises InputError for bad input."""
-    chapters = _chapters(passages)
-    chapter_no = _int("chapter", chapter, None, chapters[0], chapters[-1])
+    chapter_no = _int("chapter", chapter, None, 0, _last_chapter(passages))
     keyword, mark = _text("q", q), _text("milestone", milestone)
     only_quantified = _flag("quantified", quantified)
     from . import commitments as c

@@ -34,6 +34,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for(proc: subprocess.Popen, url: str, seconds: float = 120) -> None:
+    """Until the server answers `url` with 200; its output in the error when it dies first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError as e:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                output = proc.stdout.read() if proc.poll() is not None else ""
+                raise RuntimeError(f"server did not start: {output}") from e
+            time.sleep(0.3)
+
+
 @pytest.fixture(scope="module")
 def server(index_root):
     port = free_port()
@@ -44,17 +59,7 @@ def server(index_root):
     )
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError as e:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    output = proc.stdout.read() if proc.poll() is not None else ""
-                    raise RuntimeError(f"server did not start: {output}") from e
-                time.sleep(0.3)
+        wait_for(proc, url)
         yield url
     finally:
         proc.terminate()
