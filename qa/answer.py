@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from planqa.index.errors import InputError
 from planqa.index.query import Query, analyze
+from planqa.index.records import check_chapter
 from planqa.index.search import DEFAULT_K, DEFAULT_MODE, Hit, Searcher
 from planqa.index.text import normalize, normalize_with_map
 
@@ -93,6 +94,8 @@ def answer(searcher: Searcher, question: str, k: int = DEFAULT_K, chapter: int |
     the CLI asks one question at a time). With a `chapter` that holds no answer, the same search
     runs over all chapters and the answer says so (`widened`)."""
     q = clean_question(question)
+    if chapter is not None:  # one meaning everywhere: 0 = the introduction, 1..N = the chapters
+        check_chapter(chapter, {p.chapter_no for p in searcher.passages})
     read = read_with_previous(q, _previous(previous))
     query = analyze(read)
     hits = searcher.search(query, k=k, mode=mode, chapter=chapter)
