@@ -1,0 +1,65 @@
+"""Answer rules without a model: follow-ups, list questions, place-like words, tiers."""
+import pytest
+from planqa.index.query import analyze
+from planqa.index.records import Passage
+from planqa.index.search import Hit
+from planqa.qa.answer import shown_hits
+from planqa.qa.followup import frame, read_with_previous
+from planqa.qa.rules import is_list_question, unknown_names
+
+
+@pytest.mark.parametrize("previous, question, read", [
+    ("通清路什么时候通车？", "22号线呢？", "22号线 什么时候通车？"),
+    ("漷县镇重点发展什么？", "于家务呢？", "于家务 重点发展什么？"),
+    ("中芯京城二期今年能达产吗？", "小米那个呢？", "小米 今年能达产吗？"),
+    ("副中心站综合交通枢纽是什么项目？", "它今年能完工吗？", "副中心站综合交通枢纽是什么项目？ 它今年能完工吗？"),
+    ("Tell me about the transport hub north of Universal Studios.", "When will it be finished?",
+     "Tell me about the transport hub north of Universal Studios. When will it be finished?"),
+    ("东六环入地改造什么时候通车？", "What about the Line 22 subway?", "the Line 22 subway 什么时候通车？"),
+    ("东六环入地改造什么时候通车？", "今年新建多少家养老服务驿站？", "今年新建多少家养老服务驿站？"),
+    (None, "那托育呢？", "那托育呢？"),
+])
+def test_follow_up_is_read_with_the_question_before(previous, question, read):
+    assert read_with_previous(question, previous) == read
+
+
+def test_frame_drops_the_topic():
+    assert frame("通清路什么时候通车？") == "什么时候通车？"
+    assert frame("运河有戏") == ""
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("民生方面今年有哪些实事？", True), ("今年养老方面都有啥安排？", True), ("农业方面今年要做什么？", True),
+    ("What is the plan doing for elderly people?", True), ("今年新建多少家养老服务驿站？", False),
+    ("What is the job creation target?", False),
+])
+def test_list_questions(question, expected):
+    assert is_list_question(analyze(question)) is expected
+
+
+@pytest.mark.parametrize("question, unknown", [
+    ("老城区的小胡同要整治多少条？", ()), ("城区的停车位会增加吗？", ()), ("新城什么时候建好？", ()),
+    ("朝阳区今年新建多少家养老驿站？", ("朝阳区",)), ("明年要新建多少家驿站？", ("明年",)),
+    ("How many elderly care stations will Chaoyang district build?", ("Chaoyang",)),
+    ("What will Tongzhou do in 2025?", ("2025",)),
+])
+def test_place_like_words_and_other_times(question, unknown):
+    assert unknown_names(analyze(question), "通州区 养老服务驿站 背街小巷 2024年") == unknown
+
+
+def _hit(no: int, score: float, chapter: int = 6, section: int = 2) -> Hit:
+    p = Passage(f"d:{no}", "d", "plan", chapter, "c", section, "s", no, no, f"sentence {no}", 0, 1)
+    return Hit(p, score, score, 0.0, ())
+
+
+def test_one_strong_match_stands_alone_and_weaker_ones_are_marked():
+    shown, tiers = shown_hits([_hit(1, 0.95), _hit(2, 0.90)], "single")
+    assert ([h.passage.id for h in shown], tiers) == (["d:1"], ("best",))
+    shown, tiers = shown_hits([_hit(1, 0.95), _hit(2, 0.94), _hit(3, 0.925), _hit(4, 0.90)], "single")
+    assert ([h.passage.id for h in shown], tiers) == (["d:1", "d:2", "d:3"], ("best", "related", "possible"))
+
+
+def test_a_chapter_lead_makes_a_list_of_that_chapter():
+    hits = [_hit(1, 0.98, section=0), _hit(2, 0.90), _hit(3, 0.89, chapter=3), _hit(4, 0.88)]
+    shown, tiers = shown_hits(hits, "list")
+    assert ([h.passage.id for h in shown], tiers) == (["d:1", "d:2", "d:4"], ("best", "related", "related"))
