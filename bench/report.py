@@ -1,6 +1,8 @@
 """Results to words: the targets check, the terminal table and docs/benchmarks.md."""
 from __future__ import annotations
 
+from planqa.index.dense import LISTS_PER_ROOT
+
 from .scale import LATENCY_TARGET_MS, RECALL_TARGET
 from .threads import recommend
 
@@ -231,7 +233,8 @@ def _why(r: dict) -> list[str]:
     name = next((k for k in rows if k.startswith("current IVF settings")), None)
     if v and name and rows[name]["met"] is False:
         iv = v["ivf"]
-        text = (f"**Current IVF settings.** With nlist = 4·√n = {iv['nlist']} and nprobe = {iv['default_nprobe']}, an IVF search "
+        text = (f"**Current IVF settings.** With nlist = {LISTS_PER_ROOT}·√n = {iv['nlist']} and nprobe = "
+                f"{iv['default_nprobe']}, an IVF search "
                 f"at {v['n']:,} passages finds {rows[name]['value']:.2f} of the exact top 10: it scans "
                 f"{iv['default_nprobe'] / iv['nlist']:.1%} of the lists, too few for vectors this evenly spread.")
         if iv.get("best"):

@@ -140,7 +140,7 @@ def best(sweep: list[dict]) -> dict | None:
 
 def vectors(n: int, fit: Path, n_queries: int, n_latency: int, hnsw: bool, f_chapter: float, f_section: float) -> dict:
     import faiss
-    from planqa.index.dense import EXACT_LIMIT, make_dense_index
+    from planqa.index.dense import EXACT_LIMIT, make_ivf, nlist_for, nprobe_for
 
     syn = Synthetic(np.load(f"{fit}-corpus.npy"), seed=n, f_chapter=f_chapter, f_section=f_section)
     started = time.perf_counter()
@@ -160,14 +160,11 @@ def vectors(n: int, fit: Path, n_queries: int, n_latency: int, hnsw: bool, f_cha
     out["flat"]["source_in_top10"] = round(float(np.mean([s in t for s, t in zip(src, truth)])), 3)
     del flat
 
-    nlist = int(4 * math.sqrt(n))
-    if n > EXACT_LIMIT:  # planqa's own builder: IVF above EXACT_LIMIT
-        ivf, stats = _built(lambda: make_dense_index(xb))
-        stats["built_by"] = "index.dense.make_dense_index"
-    else:  # planqa would use exact search here; the same IVF recipe, for comparison
-        ivf, stats = _built(lambda: _ivf(xb, nlist))
-        stats["built_by"] = "bench (make_dense_index's IVF recipe; planqa uses Flat at this size)"
-    default = default_nprobe(nlist)
+    nlist = nlist_for(n)
+    # planqa's own IVF recipe; below EXACT_LIMIT planqa searches exactly, and the IVF is for comparison
+    ivf, stats = _built(lambda: make_ivf(xb, nlist))
+    stats["built_by"] = "index.dense.make_ivf" + ("" if n > EXACT_LIMIT else " (planqa uses Flat at this size)")
+    default = nprobe_for(nlist)
     stats.update(type=type(ivf).__name__, nlist=nlist, default_nprobe=default, size_mb=index_mb(ivf), sweep=[])
     for nprobe in sorted(p for p in {*NPROBES, default} if p <= nlist):
         ivf.nprobe = nprobe
@@ -193,29 +190,10 @@ def vectors(n: int, fit: Path, n_queries: int, n_latency: int, hnsw: bool, f_cha
     return out
 
 
-def default_nprobe(nlist: int) -> int:
-    """The nprobe planqa's index.dense gives an IVF index of nlist lists (older versions: one constant)."""
-    from planqa.index import dense
-
-    if hasattr(dense, "nprobe_for"):
-        return int(dense.nprobe_for(nlist))
-    return int(dense.NPROBE)
-
-
 def _flat(xb: np.ndarray):
     import faiss
 
     index = faiss.IndexFlatIP(xb.shape[1])
-    index.add(xb)
-    return index
-
-
-def _ivf(xb: np.ndarray, nlist: int):
-    import faiss
-
-    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(xb.shape[1]), xb.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
-    rng = np.random.default_rng(0)
-    index.train(xb[rng.choice(len(xb), size=min(len(xb), 64 * nlist), replace=False)])
     index.add(xb)
     return index
 

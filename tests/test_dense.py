@@ -1,9 +1,18 @@
 """The dense index type follows corpus size: exact up to EXACT_LIMIT, IVF past it."""
 import numpy as np
-from planqa.index.dense import EXACT_LIMIT, dense_search, make_dense_index, nprobe_for, read_dense_index, write_dense_index
+from planqa.index.dense import (
+    EXACT_LIMIT,
+    dense_search,
+    make_dense_index,
+    nlist_for,
+    nprobe_for,
+    read_dense_index,
+    write_dense_index,
+)
 
 
-def test_nprobe_rule():
+def test_nlist_and_nprobe_rules():
+    assert [nlist_for(n) for n in (10_000, 100_000, 1_000_000)] == [400, 1264, 4000]  # the sizes bench/scale.py measures
     assert [nprobe_for(n) for n in (100, 1264, 4000, 8000)] == [100, 256, 500, 1000]
 
 
@@ -13,7 +22,8 @@ def test_ivf_past_the_exact_limit_round_trips_and_finds_neighbours(tmp_path):
     vectors = centres[rng.integers(0, 64, EXACT_LIMIT + 1000)] + 0.3 * rng.normal(size=(EXACT_LIMIT + 1000, 32)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     index = make_dense_index(vectors)
-    assert type(index).__name__ == "IndexIVFFlat" and index.nprobe == nprobe_for(index.nlist)
+    assert type(index).__name__ == "IndexIVFFlat" and index.nlist == nlist_for(len(vectors)) == 903
+    assert index.nprobe == nprobe_for(index.nlist) == 256
     write_dense_index(index, tmp_path / "d.faiss")
     again = read_dense_index(tmp_path / "d.faiss")
     assert again.nprobe == index.nprobe and again.ntotal == len(vectors)
