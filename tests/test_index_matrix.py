@@ -144,10 +144,18 @@ CASES = {
     "manifest not UTF-8": manifest_bytes(b"\xff\xfe{}"),
     "manifest wrong shape": manifest_bytes(b"[1, 2, 3]"),
     "manifest files not a mapping": manifest_bytes(b'{"format_version": 1, "files": ["dense.faiss"]}'),
+    "manifest of 100,000 nested brackets": manifest_bytes(b"[" * 100_000 + b"]" * 100_000),
+    "manifest format_version a string": lambda root, seeds: edit_manifest(root, lambda m: m.update(format_version="1")) or seeds,
+    "manifest of 20 MB": manifest_bytes(b" " * 20_000_000 + b"{}"),
     "manifest checksums removed": checksums_removed,
     "manifest names a file outside": path_outside,
     "files disagree": files_disagree,
 }
+
+
+DAMAGED_MANIFEST = {"truncated manifest", "manifest not JSON", "manifest not UTF-8", "manifest wrong shape",
+                    "manifest files not a mapping", "manifest of 100,000 nested brackets",
+                    "manifest format_version a string", "manifest of 20 MB"}
 
 
 def planqa(*args: str) -> subprocess.CompletedProcess:
@@ -173,6 +181,9 @@ def test_damaged_index_names_the_rebuild_command(copies, case):
     assert f"planqa index --seeds {seeds} --out {root}" in out.stderr
     assert "Traceback" not in out.stderr
     assert out.stderr.startswith("planqa: ") and out.stderr.count("\n") == 1
+    if case in DAMAGED_MANIFEST:  # said so, not "has format 1, this planqa reads 1", not a RecursionError
+        assert f"the index manifest {manifest_of(root)} is damaged" in out.stderr, out.stderr
+
 
 
 def test_the_named_command_repairs_the_index(copies):
