@@ -25,6 +25,8 @@ from .store import (
     write_passages,
 )
 
+# Passages per encoder call: builds run at 35.5 passages/s on two cores at 64 (docs/benchmarks.md, "Models");
+# no other size was benchmarked (a sweep on this shared machine was noise, 5 to 55 passages/s).
 BATCH = 64
 # The most passages one build takes. At 35.5 passages/s (bundled model, two cores, docs/benchmarks.md)
 # 50,000 take some 25 minutes to embed: larger seeds are refused after parsing, in seconds.
