@@ -1,188 +1,148 @@
-"""commitments: every task sentence of the plan as one row of a table for journalists.
+"""commitments: every task sentence of the plan as a commitment a journalist can check and cite.
 
-Each row says what is promised (action verbs), how much (quantities), where (places) and quotes
-the sentence as published, so a reporter can check a year later whether it happened. Every passage
-the parser yields is a row, the introduction and chapter leads included: the table hides nothing,
-and rows without a measurable target are flagged rather than dropped.
+Each record says how strong the promise is (milestone: in use > finished > started > ready for >
+effort only > other), what it is about (object), how much (quantities), where (places) and by when
+(deadline), and quotes the sentence as published, with the offsets of each field in the quote so
+the page can highlight them. Two sentences the source ran together (no 。 between them) become two
+records; the second keeps the sentence's id with "-2" after it. Rules: qa/extract.py, qa/objects.py,
+qa/measures.py, qa/gazetteer.py; their words: qa/data/*.json.
 """
 from __future__ import annotations
 
-import csv
-import io
-import os
-import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import IO
 
-from planqa.index.records import Passage
-from planqa.index.text import normalize
+from planqa.index.records import Passage, curly_quotes, ordinal_zh
 
-# Verbs that name a deliverable one can check, not the plan's generic "推进/加快/推动".
-# Compounds come first in spirit: the longest match wins, so "竣工通车" is one action, not two.
-ACTIONS = (
-    "完工通车", "竣工通车", "竣工投用", "开工建设", "投入使用", "投入运营",
-    "完工", "竣工", "开工", "通车", "通航", "新建", "新开", "新增", "完成", "启动", "建成",
-    "达产", "量产", "开放", "改扩建", "改造", "提升", "建设", "落地", "供地", "入市", "覆盖",
-    "引进", "承接", "举办", "筹办", "搬迁", "腾退", "整治", "加固", "置换",
-)
-# Words of this plan that contain an action but are nouns or slogans ("覆盖率" is a rate, "建设用地"
-# a land category, "先行启动区" a zone's name, "开放聚势" a slogan); skipped so they do not read as promises.
-NOT_ACTIONS = (
-    "覆盖率", "建设用地", "落地转化率", "启动区", "改革开放", "对外开放", "扩大开放", "开放聚势", "开放乐享",
-    "党的建设", "作风建设",
-)
+from .extract import find_milestone, level, split_points
+from .gazetteer import Gazetteer, Place
+from .measures import Deadline, Quantity, find_deadline, find_quantities, find_typos, plan_year
+from .objects import find_object
+from .tagger import tag
 
-# Places as the plan writes them: towns, functional areas, rivers, roads and the neighbouring
-# Hebei/Tianjin jurisdictions. Left out on purpose: names that would tag nearly every row (通州,
-# 副中心, 北京, 京津冀) and names that only occur inside a facility's name (玉桥小学, 亦庄水厂,
-# 白庙南综合检查站). Towns' project names reduce to the town ("张家湾设计小镇" -> 张家湾).
-PLACES = (
-    # towns and townships
-    "马驹桥镇", "张家湾", "宋庄", "台湖", "漷县镇", "西集镇", "于家务乡", "永乐店新市镇", "潞城镇", "南部乡镇",
-    # functional areas and districts
-    "运河商务区", "文化旅游区", "文旅区", "城市绿心", "环球影城", "九棵树", "万象汇", "新华片区", "漷牛片区",
-    "中心城区", "雄安新区",
-    # rivers
-    "大运河", "北运河", "潮白河", "萧太后河", "通惠河", "温潮减河",
-    # roads
-    "东六环", "通清路", "厂通路", "九德路", "孔兴路", "春明路", "黄瓜园中街", "潞苑一街", "南大街",
-    # neighbours across the border
-    "北三县", "三河", "大厂", "香河", "廊坊", "武清", "通武廊",
-)
-
-# Measure words that make an Arabic number a quantity; longest first so "平方米" beats "米".
-UNITS = ("平方公里", "平方米", "公里", "千伏", "千瓦", "公顷", "人次", "亿元", "万元", "元", "亩", "米", "吨",
-         "%", "％", "人", "个", "所", "座", "条", "宗", "家", "项", "处", "辆", "张", "套", "户", "名", "台", "栋", "间")
-QUALIFIERS = ("不少于", "不低于", "不超过", "超过", "达到", "累计", "约")
-
-
-def _alternation(words: Iterable[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
-_ACTION = re.compile(f"{_alternation(NOT_ACTIONS)}|(?P<action>{_alternation(ACTIONS)})")
-_PLACE = re.compile(_alternation(PLACES))
-# Only Arabic numbers directly followed by a measure word are quantities. So "2024年", "22号线",
-# "11311", "3+1" are not (no measure word), and Chinese numerals never are: in this plan they are
-# fixed phrases ("三个关系", "一批", "一体化", "两区"), ordinals ("二期", "第一棒", "第二批", "十周年")
-# or counts of items the sentence names one by one ("两个国家医学中心" = 北大人民医院、东直门医院),
-# while targets are written in digits ("6所", "1080个"). A qualifier may stand before an action
-# verb ("累计完工500万平方米"): it still bounds the number, so it is kept.
-_QUANTITY = re.compile(
-    f"(?:(?P<qualifier>{_alternation(QUALIFIERS)})(?:{_alternation(ACTIONS)})?)?"
-    f"(?<![\\d.])(?P<value>\\d+(?:\\.\\d+)?[万亿]?)(?P<unit>{_alternation(UNITS)})"
-)
-
-CSV_COLUMNS = (
-    "章节 chapter", "小节 section", "动作 actions", "数量 quantities", "地点 places",
-    "无量化目标 no_target", "原文 quote", "编号 id",
-)
-JOIN = "；"  # the Chinese list separator; never the CSV comma, so a cell reads the same in any program
-
-
-@dataclass(frozen=True)
-class Quantity:
-    value: str  # as written: "500万", "1.5万", "65"
-    unit: str  # "平方米", "人", "%"
-    qualifier: str = ""  # "不少于", "超过", "累计", or ""
-
-    @property
-    def text(self) -> str:
-        """"不少于1.5万人", "超过65%", "64座"."""
-        return f"{self.qualifier}{self.value}{self.unit}"
+MILESTONES = ("in_use", "finished", "started", "ready", "effort", "other")
 
 
 @dataclass(frozen=True)
 class Commitment:
-    id: str
+    id: str  # the passage's id; "-2" appended for the second of two run-together sentences
     document: str
-    chapter_no: int
-    chapter: str  # the passage's chapter_label
+    chapter_no: int  # 0 = the introduction
+    chapter: str  # full chapter title: 第一部分【坚持以实施副中心控规为引领,…迈入新阶段】, or 引言
     section: str  # "2、全面促进社会保障体系普惠共享", "" when none
-    actions: tuple[str, ...]
+    quote: str  # the sentence (or its part) as published
+    offset: int  # where the quote starts in the passage's text
+    source_start: int  # the passage's offsets in the source file
+    source_end: int
+    milestone: str  # one of MILESTONES
+    milestone_word: str  # as written: "投入运营", "具备通车条件"; "" for other
+    milestone_span: tuple[int, int] | None  # offsets in the quote
+    object: str
+    object_span: tuple[int, int] | None
     quantities: tuple[Quantity, ...]
-    places: tuple[str, ...]
-    quantified: bool  # False: the sentence sets no measurable target
-    quote: str  # the sentence as published
+    places: tuple[Place, ...]
+    deadline: Deadline
+    notes: tuple[str, ...]  # what the source gets wrong or leaves out, said plainly
+
+    @property
+    def quantified(self) -> bool:
+        return bool(self.quantities)
+
+    @property
+    def milestone_label(self) -> str:
+        """"投用 in use" — the Chinese word and its meaning, as the table shows it."""
+        m = level(self.milestone)
+        return f"{m['label']} {m['meaning'].split(':')[0]}"
 
     @property
     def reference(self) -> str:
-        """Chapter › section, as beside every quote in answers."""
         return f"{self.chapter} › {self.section}" if self.section else self.chapter
 
-
-def find_actions(text: str) -> tuple[str, ...]:
-    """Action verbs in order of first appearance, longest match, no duplicates."""
-    found = (m.group("action") for m in _ACTION.finditer(text) if m.group("action"))
-    return tuple(dict.fromkeys(found))
-
-
-def find_quantities(text: str) -> tuple[Quantity, ...]:
-    return tuple(Quantity(m.group("value"), m.group("unit"), m.group("qualifier") or "") for m in _QUANTITY.finditer(text))
+    @property
+    def citation(self) -> str:
+        """What a reader pastes: the quote, chapter title › section, and the id."""
+        return f"“{self.quote}”\n——{self.reference}（{self.id}）"
 
 
-def find_places(text: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(m.group(0) for m in _PLACE.finditer(text)))
+def chapter_title(p: Passage) -> str:
+    return "引言" if p.chapter_no == 0 else f"第{ordinal_zh(p.chapter_no)}部分【{curly_quotes(p.chapter)}】"
 
 
-def extract(passage: Passage) -> Commitment:
-    """The commitment one passage makes."""
-    quantities = find_quantities(passage.text)
-    return Commitment(
-        id=passage.id, document=passage.document, chapter_no=passage.chapter_no,
-        chapter=passage.chapter_label, section=passage.section,
-        actions=find_actions(passage.text), quantities=quantities, places=find_places(passage.text),
-        quantified=bool(quantities), quote=passage.text,
-    )
+def read(p: Passage, gazetteer: Gazetteer, year: str) -> list[Commitment]:
+    """The commitments one passage makes: one, or two where the source lost a 。 between them."""
+    tokens = tag(p.text)
+    cuts = [0, *split_points(p.text, tokens), len(p.text)]
+    out = []
+    for n, (s, e) in enumerate(zip(cuts, cuts[1:])):
+        quote = p.text[s:e]
+        toks = tag(quote)
+        m = find_milestone(quote, toks)
+        quantities = find_quantities(quote)
+        obj = find_object(quote, toks, m, quantities)
+        notes = [t.note for t in find_typos(quote)]
+        quantities, lost = _orphans(quote, toks, quantities, obj)
+        notes += lost
+        out.append(Commitment(
+            id=p.id if n == 0 else f"{p.id}-{n + 1}", document=p.document, chapter_no=p.chapter_no,
+            chapter=chapter_title(p), section=p.section, quote=quote, offset=s, source_start=p.start, source_end=p.end,
+            milestone=m.key, milestone_word=m.word, milestone_span=None if m.start is None else (m.start, m.end),
+            object=quote[obj[0]:obj[1]] if obj else "", object_span=obj, quantities=quantities,
+            places=gazetteer.find(quote), deadline=find_deadline(quote, year), notes=tuple(notes),
+        ))
+    return out
 
 
-def commitments(passages: Iterable[Passage], chapter: int | None = None, grep: str | None = None) -> list[Commitment]:
-    """The rows for `passages`, in plan order; `chapter` keeps one chapter (0 = introduction),
-    `grep` keeps rows whose quote, places or section contain it (normalized, case-insensitive).
-    A blank `grep` filters nothing, as an empty search box lists everything."""
-    if chapter is not None and chapter < 0:
-        raise ValueError(f"chapter must be >= 0 (0 is the introduction), got {chapter}")
-    needle = normalize(grep) if grep is not None else ""
-    rows = []
-    for p in passages:
-        if chapter is not None and p.chapter_no != chapter:
-            continue
-        row = extract(p)
-        if needle and not any(needle in normalize(field) for field in (row.quote, row.section, *row.places)):
-            continue
-        rows.append(row)
-    return rows
+def _orphans(quote, tokens, quantities, obj) -> tuple[tuple[Quantity, ...], list[str]]:
+    """Name what each count counts; a count at the end of a sentence the source cut short has no verb."""
+    out, notes = [], []
+    for q in quantities:
+        after = [t for t in tokens if t.start >= q.end]
+        noun = ""
+        for t in after:
+            if not (t.flag.startswith("n") or t.flag in ("j", "vn")):
+                break
+            noun += t.word
+        if not noun:  # "增加学前学位1080个": the noun stands before the count
+            for t in reversed([t for t in tokens if t.end <= q.start]):
+                if not (t.flag.startswith("n") or t.flag == "j"):
+                    break
+                noun = t.word + noun
+        out.append(Quantity(q.value, q.unit, q.qualifier, q.start, q.end, noun))
+        verbless = not any(t.flag == "v" for t in after)
+        if noun and verbless and quote[-1] not in "。；;！？" and q.start > 0 and quote[q.start - 1] == "、":
+            notes.append(f"原文句末缺字：“{q.text}{noun}”没有动词，计划未说明对其做什么")
+    return tuple(out), notes
 
 
-def as_rows(rows: Iterable[Commitment]) -> list[list[str]]:
-    """The table's cells under CSV_COLUMNS, multi-values joined with "；"."""
-    return [
-        [c.chapter, c.section, JOIN.join(c.actions), JOIN.join(q.text for q in c.quantities),
-         JOIN.join(c.places), "否" if c.quantified else "是", c.quote, c.id]
-        for c in rows
-    ]
+_cache: dict[tuple[str, ...], list[Commitment]] = {}
+_cache_lock = threading.Lock()
 
 
-def to_csv(rows: Iterable[Commitment], path_or_file: str | os.PathLike | IO) -> int:
-    """Write the table as UTF-8 with a BOM (spreadsheet programs then read the Chinese right) to a
-    path, a text file or a binary file. Returns the number of rows written."""
-    cells = as_rows(rows)
-    if isinstance(path_or_file, str | os.PathLike):
-        with open(path_or_file, "w", encoding="utf-8-sig", newline="") as f:
-            _write(f, cells, bom=False)  # utf-8-sig writes the BOM itself
-    elif isinstance(path_or_file, io.RawIOBase | io.BufferedIOBase):
-        text = io.TextIOWrapper(path_or_file, encoding="utf-8", newline="", write_through=True)
-        _write(text, cells, bom=True)
-        text.detach()  # leave the caller's binary file open
-    else:
-        _write(path_or_file, cells, bom=True)
-    return len(cells)
+def extract_all(passages: Sequence[Passage]) -> list[Commitment]:
+    """Every commitment of `passages`, in plan order (read once per set of passages)."""
+    key = tuple(p.id for p in passages)
+    with _cache_lock:
+        if key not in _cache:
+            gazetteer = Gazetteer.build(passages)
+            year = plan_year(passages[0].doc_title) if passages else ""
+            _cache.clear()
+            _cache[key] = [c for p in passages for c in read(p, gazetteer, year)]
+        return _cache[key]
 
 
-def _write(f: IO[str], cells: list[list[str]], bom: bool) -> None:
-    if bom:
-        f.write("\ufeff")
-    writer = csv.writer(f)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(cells)
+def extract(passage: Passage, passages: Sequence[Passage] | None = None) -> list[Commitment]:
+    """The commitments of one passage, read with the gazetteer of its plan (`passages`, default: itself)."""
+    return [c for c in extract_all(list(passages or [passage])) if c.id == passage.id or c.id.startswith(passage.id + "-")]
+
+
+from .export import CSV_COLUMNS, as_rows, to_csv  # noqa: E402
+from .filters import commitment_dicts, commitments  # noqa: E402  (the filters read this module's records)
+
+__all__ = ["CSV_COLUMNS", "Commitment", "MILESTONES", "as_rows", "commitment_dicts", "commitments", "extract", "extract_all",
+           "read", "to_csv"]
+
+
+def chapters(passages: Iterable[Passage]) -> list[tuple[int, str]]:
+    """(number, full title) of every chapter, the introduction as 0."""
+    return list(dict.fromkeys((p.chapter_no, chapter_title(p)) for p in passages))

@@ -1,0 +1,45 @@
+"""jieba's part-of-speech tagger, with offsets, on a tokenizer of its own (the search index's is not touched)."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from planqa.index.lexical import cache_dir
+
+_lock = threading.RLock()
+_tagger = None
+
+
+@dataclass(frozen=True)
+class Token:
+    word: str
+    flag: str  # jieba's tag: v verb, vn verbal noun, n noun, ns place, m numeral, q measure word, x punctuation…
+    start: int
+    end: int
+
+
+def _posseg():
+    global _tagger
+    with _lock:
+        if _tagger is None:
+            import logging
+
+            import jieba
+            import jieba.posseg
+
+            jieba.setLogLevel(logging.WARNING)
+            tk = jieba.Tokenizer()
+            tk.tmp_dir = str(cache_dir())
+            _tagger = jieba.posseg.POSTokenizer(tk)
+        return _tagger
+
+
+def tag(text: str) -> list[Token]:
+    """The words of `text` with their tags and offsets."""
+    tokens, at = [], 0
+    with _lock:  # one tokenizer shared by the server's threads
+        pairs = [(p.word, p.flag) for p in _posseg().cut(text)]
+    for word, flag in pairs:
+        tokens.append(Token(word, flag, at, at + len(word)))
+        at += len(word)
+    return tokens
