@@ -56,6 +56,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, default=None, help="write the full report as JSON")
     p.add_argument("--markdown", action="store_true", help="print the tables as Markdown (for eval/README.md)")
     p.add_argument("--no-gate", action="store_true", help="print the metrics without failing below the gate")
+    p.add_argument("--commitments", action="store_true",
+                   help="score the commitment extractor against eval/commitments_gold.jsonl instead (precision/recall per field)")
     _common(p)
 
     p = sub.add_parser("serve", help="run the chat page (builds the index first when missing)")
@@ -63,10 +65,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860)
     _common(p)
 
-    p = sub.add_parser("commitments", help="every task sentence as a row: actions, quantities, places, quote")
+    p = sub.add_parser("commitments", help="every task sentence as a commitment: milestone, object, quantities, places, quote")
     p.add_argument("--csv", type=Path, default=None, help="write a CSV file (UTF-8 with BOM) instead of printing")
+    p.add_argument("--xlsx", type=Path, default=None, help="write an Excel file instead of printing")
+    p.add_argument("--json", action="store_true", help="print the rows as a JSON list")
     p.add_argument("--chapter", type=int, default=None, help=CHAPTER_HELP)
-    p.add_argument("--grep", default=None, help="only rows whose quote, place or section contains this word")
+    p.add_argument("--grep", "--keyword", dest="grep", default=None,
+                   help="only rows whose quote, object, place or section contains this word or a narrower one (学校 -> 小学…)")
+    p.add_argument("--milestone", default=None,
+                   help="done (完成/投用), begun (开工及以上), in_use, finished, started, ready, effort or other")
+    p.add_argument("--quantified", action="store_true", help="only commitments with a quantified target")
     p.add_argument("--seeds", type=Path, default=None, help=SEEDS_HELP)
 
     p = sub.add_parser("export-model", help="write the bundled multilingual-e5-small as a sentence-transformers folder")
@@ -163,6 +171,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.commitments:
+        return eval_commitments(args)
     from planqa.eval.run import evaluate, format_table, gate_failures, load_questions, load_split, write_report
     from planqa.index.search import MODES
 
@@ -201,16 +211,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def eval_commitments(args: argparse.Namespace) -> int:
+    from planqa.eval.commitments import evaluate, format_report, gate_failures
+    from planqa.index.parse import parse_seeds
+
+    report = evaluate(parse_seeds(args.settings.seeds))
+    print(format_report(report, show_errors=True))
+    failures = [] if args.no_gate else gate_failures(report)
+    for f in failures:
+        print(f"GATE FAILED: {f}", file=sys.stderr)
+    return 1 if failures else 0
+
+
 def cmd_commitments(args: argparse.Namespace) -> int:
     from planqa.index.parse import parse_seeds
-    from planqa.qa.commitments import CSV_COLUMNS, as_rows, commitments, to_csv
+    from planqa.qa.commitments import CSV_COLUMNS, as_rows, commitment_dicts, commitments, to_csv
+    from planqa.qa.export import to_xlsx
 
     passages = parse_seeds(args.settings.seeds)
     check_chapter(args.chapter, {p.chapter_no for p in passages})
-    rows = commitments(passages, chapter=args.chapter, grep=args.grep)
-    if args.csv:
-        to_csv(rows, args.csv)
-        _progress(f"{len(rows)} rows written to {args.csv}")
+    filters = {"chapter": args.chapter, "keyword": args.grep, "milestone": args.milestone, "quantified_only": args.quantified}
+    if args.json:
+        print(json.dumps(commitment_dicts(passages, **filters), ensure_ascii=False, indent=1))
+        return 0
+    rows = commitments(passages, **filters)
+    for path, write in ((args.csv, to_csv), (args.xlsx, to_xlsx)):
+        if path:
+            write(rows, path)
+            _progress(f"{len(rows)} rows written to {path}")
+    if args.csv or args.xlsx:
         return 0
     print("\t".join(CSV_COLUMNS))
     for row in as_rows(rows):

@@ -275,11 +275,12 @@ def _csv_folder() -> Path:
     return Path(tempfile.mkdtemp(prefix="planqa-csv-"))
 
 
-def build_app(searcher: Searcher, answer_delay: float = 0.0):
-    """The Gradio Blocks app for one loaded index (`answer_delay`: seconds added to every answer, for tests)."""
+def build_app(searcher: Searcher, answer_delay: float = 0.0, cache: Path | None = None):
+    """The Gradio Blocks app for one loaded index (`answer_delay`: seconds added to every answer, for tests;
+    `cache`: planqa's cache folder, where the commitments tab writes its downloads)."""
     import gradio as gr
 
-    from .commitments import CSV_COLUMNS
+    from .commitments_tab import commitments_tab
 
     choices = chapter_choices(searcher)
     title = searcher.passages[0].doc_title
@@ -309,22 +310,7 @@ def build_app(searcher: Searcher, answer_delay: float = 0.0):
                   api_name=False, trigger_mode="always_last", show_progress="minimal", show_progress_on=[chat])
             # Gradio's clear button (清除) empties the chat: a new conversation, nothing to follow up on.
             chat.clear(lambda: ([], None), outputs=[history, previous], api_name=False, queue=False)
-        with gr.Tab("承诺清单"):
-            gr.Markdown("计划中的每一句任务：动作、数量、地点，原文照录。没有量化目标的句子单独标出。")
-            with gr.Row():
-                c_chapter = gr.Dropdown(choices=choices, value=ALL_CHAPTERS, label="章节", scale=2)
-                c_word = gr.Textbox(label="关键词", placeholder="如：养老、马驹桥、完工", scale=2)
-                c_download = gr.DownloadButton("下载 CSV", scale=1)
-            table = gr.Dataframe(value=commitment_rows(searcher, None, None), headers=list(CSV_COLUMNS), wrap=True,
-                                 interactive=False, max_height=640, elem_id="planqa-commitments",
-                                 column_widths=["15%", "13%", "8%", "9%", "9%", "5%", "33%", "8%"])
-            filters = [c_chapter, c_word]
-            for trigger in (c_chapter.change, c_word.submit, c_word.change):
-                trigger(partial(commitment_rows, searcher), inputs=filters, outputs=table, api_name=False,
-                        show_progress="hidden")
-                trigger(partial(commitments_csv, searcher), inputs=filters, outputs=c_download, api_name=False,
-                        show_progress="hidden")
-            demo.load(partial(commitments_csv, searcher), inputs=filters, outputs=c_download, api_name=False)
+        commitments_tab(searcher, cache)
         with gr.Tab("计划全文"):
             gr.HTML(outline_html(searcher.passages), elem_id="planqa-outline", padding=False)
     demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
@@ -350,10 +336,11 @@ def launch(searcher: Searcher, settings: Settings, host: str = "127.0.0.1", port
         return JSONResponse({"detail": "Not Found"}, status_code=404)
 
     from .api import api_routes
+    from .downloads import downloads_dir
     from .security import guarded_app, own_origins
 
     origins = own_origins(host, port, settings.allowed_origins)  # a bad PLANQA_ALLOWED_ORIGINS stops here
-    demo = build_app(searcher, answer_delay=settings.answer_delay)
+    demo = build_app(searcher, answer_delay=settings.answer_delay, cache=settings.cache)
     app_kwargs = {"exception_handlers": {FnIndexInferError: not_found}, "routes": api_routes(searcher)}
     demo.launch(
         server_name=host, server_port=port, share=False, show_error=False,
@@ -362,6 +349,8 @@ def launch(searcher: Searcher, settings: Settings, host: str = "127.0.0.1", port
         enable_monitoring=False, mcp_server=False, run_history=False, ssr_mode=False, pwa=False,
         auth=settings.auth, auth_message="planqa：请登录", footer_links=["gradio"], quiet=True,
         prevent_thread_lock=not block, css=CSS, js=PAGE_JS,
+        # the commitments tab's CSV/XLSX files (qa/downloads.py), which Gradio copies into its cache to serve
+        allowed_paths=[str(downloads_dir(settings.cache))],
         # The JSON API (qa/api.py) comes first in the routing table, behind the same login.
         app_kwargs=app_kwargs,
         # qa/security.py stands in front of all of it: origins, cookies, login-only routes, password

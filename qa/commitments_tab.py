@@ -1,0 +1,96 @@
+"""The 承诺清单 tab: filters, counts per milestone per chapter, the commitments, CSV and XLSX downloads.
+
+`commitments_tab(searcher, cache)` builds the tab inside the caller's gr.Blocks; the handlers are
+plain functions of the filter values that tests call directly.
+"""
+from __future__ import annotations
+
+import tempfile
+from functools import lru_cache, partial
+from pathlib import Path
+
+from .commitments import chapters, commitments
+from .commitments_view import CSS, counts_html, list_html
+from .downloads import Downloads, downloads_dir
+from .export import download_name, to_csv, to_xlsx
+
+ALL = "all"
+MILESTONE_CHOICES = [
+    ("全部", ""), ("今年要完成/投用的", "done"), ("今年至少开工的", "begun"), ("投用", "in_use"), ("完工", "finished"),
+    ("开工", "started"), ("具备条件", "ready"), ("只是推进", "effort"), ("其他", "other"),
+]
+
+
+def chapter_choices(passages) -> list[tuple[str, int | str]]:
+    """全部章节, 引言 (0), then each chapter by its full title."""
+    return [("全部章节", ALL)] + [(title, no) for no, title in chapters(passages)]
+
+
+def filters(chapter, keyword, milestone, quantified) -> dict:
+    """The controls' values as the library takes them."""
+    return {
+        "chapter": None if chapter in (None, "", ALL) else int(chapter),
+        "keyword": (keyword or "").strip() or None,
+        "milestone": milestone or None,
+        "quantified_only": bool(quantified),
+    }
+
+
+def view(passages, chapter, keyword, milestone, quantified) -> tuple[str, str]:
+    """(counts, list) HTML for the filters. The counts ignore the milestone filter: they show the spread."""
+    f = filters(chapter, keyword, milestone, quantified)
+    rows = commitments(passages, **f)
+    spread = commitments(passages, **(f | {"milestone": None}))
+    total = len(rows)
+    summary = f"<p class='c-summary'>共 {total} 条承诺" + ("（已筛选）" if any(f.values()) else "") + "</p>"
+    return CSS + counts_html(spread, chapters(passages)), summary + list_html(rows)
+
+
+def download(passages, store: Downloads, ext: str, chapter, keyword, milestone, quantified) -> str:
+    """The filtered commitments as a CSV or XLSX file named after the filter (written once per filter)."""
+    f = filters(chapter, keyword, milestone, quantified)
+    name = download_name(f["chapter"], f["keyword"], f["milestone"], f["quantified_only"], ext)
+    writer = to_csv if ext == "csv" else to_xlsx
+    key = f"{ext}|{sorted(f.items())}"
+    return str(store.path(key, name, lambda path: writer(commitments(passages, **f), path)))
+
+
+@lru_cache(maxsize=4)
+def _fallback_store() -> Downloads:
+    # No cache folder given (tests building the page): one private folder for this process.
+    return Downloads(Path(tempfile.mkdtemp(prefix="planqa-downloads-")))
+
+
+def commitments_tab(searcher, cache: Path | None = None):
+    """Build the 承诺清单 tab inside the current gr.Blocks. `cache`: planqa's cache folder (Settings.cache)."""
+    import gradio as gr
+
+    passages = searcher.passages
+    store = Downloads(downloads_dir(cache)) if cache is not None else _fallback_store()
+    counts0, list0 = view(passages, ALL, "", "", False)
+    with gr.Tab("承诺清单", elem_id="planqa-ctab"):
+        gr.Markdown("计划中的每一句任务：承诺到什么程度（投用 > 完工 > 开工 > 具备条件 > 只是推进）、对象、数量、地点、期限，"
+                    "原文照录并标出各项出处。")
+        with gr.Row():
+            c_chapter = gr.Dropdown(choices=chapter_choices(passages), value=ALL, label="章节", scale=2, min_width=160,
+                                    filterable=False, elem_id="planqa-c-chapter")
+            c_milestone = gr.Dropdown(choices=MILESTONE_CHOICES, value="", label="承诺程度", scale=1, min_width=140,
+                                      filterable=False, elem_id="planqa-c-milestone")
+            c_word = gr.Textbox(label="关键词（含同类词：学校→小学、中学…）", placeholder="如：学校、养老、马驹桥",
+                                scale=2, min_width=160, max_length=50, elem_id="planqa-c-word")
+        with gr.Row():
+            c_quant = gr.Checkbox(label="只看有量化目标的", value=False, elem_id="planqa-c-quant")
+            c_csv = gr.DownloadButton("下载 CSV", value=download(passages, store, "csv", ALL, "", "", False), size="sm",
+                                      elem_id="planqa-c-csv", min_width=100)
+            c_xlsx = gr.DownloadButton("下载 Excel", value=download(passages, store, "xlsx", ALL, "", "", False), size="sm",
+                                       elem_id="planqa-c-xlsx", min_width=100)
+        counts = gr.HTML(counts0, elem_id="planqa-c-counts")
+        listing = gr.HTML(list0, elem_id="planqa-commitments")
+        inputs = [c_chapter, c_word, c_milestone, c_quant]
+        events = [c_chapter.change, c_milestone.change, c_quant.change, c_word.submit, c_word.change]
+        gr.on(events, partial(view, passages), inputs=inputs, outputs=[counts, listing], api_name=False,
+              show_progress="hidden", trigger_mode="always_last")
+        for button, ext in ((c_csv, "csv"), (c_xlsx, "xlsx")):
+            gr.on(events, partial(download, passages, store, ext), inputs=inputs, outputs=button, api_name=False,
+                  show_progress="hidden", trigger_mode="always_last")
+    return c_chapter, c_milestone, c_word, c_quant, c_csv, c_xlsx
