@@ -273,6 +273,8 @@ def parse_seeds(seeds_dir: Path, progress: Notice | None = None) -> list[Passage
     if total > MAX_SEEDS_BYTES:
         raise SeedsError(f"the plans in {seeds_dir} hold {total / 1e6:.1f} MB of text; planqa indexes at most "
                          f"{MAX_SEEDS_BYTES / 1e6:.0f} MB (see docs/benchmarks.md); split them into several indexes")
+    if total > 1_000_000:  # some seconds of parsing: say so first
+        say(f"parsing {len(documents)} plan file{'s' if len(documents) > 1 else ''}, {total / 1e6:.1f} MB")
     passages: list[Passage] = []
     done, last = 0, time.monotonic()
     for path, document in documents:

@@ -317,9 +317,11 @@ def test_a_20_mb_plan_is_refused_with_a_reason_within_a_minute(tmp_path):
     seeds = seeds_with(tmp_path, {"big.md": "\n\n".join([plan] * 1660)})
     assert (seeds / "big.md").stat().st_size > 20_000_000
     started = time.monotonic()
+    lines = []
     with pytest.raises(SeedsError) as e:
-        build(seeds, tmp_path / "index")
+        build(seeds, tmp_path / "index", progress=lines.append)
     assert time.monotonic() - started < 60
+    assert lines == ["parsing 1 plan file, 20.0 MB", f"parsed 207500 passages from {seeds}"]
     assert str(e.value).startswith(f"the plans in {seeds} hold 207,500 passages; one index takes at most 50,000 (")
 
 
