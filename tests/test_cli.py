@@ -96,10 +96,32 @@ def test_commitments_csv_and_filters(tmp_path):
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     lines = raw.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("章节 chapter,小节 section,动作 actions,数量 quantities")
-    assert lines[2].endswith("新建10家养老服务驿站。," + pid("6.2.3"))
+    assert lines[0].startswith("章节 chapter,小节 section,承诺程度 milestone,对象 object,数量 quantity,单位 unit")
+    assert lines[2].endswith("新建10家养老服务驿站。," + pid("6.2.3") + ",")
 
 
 def test_commitments_printed_as_tab_separated_rows():
     rows = run("commitments", "--grep", "东六环", "--seeds", str(SEEDS)).stdout.splitlines()
-    assert len(rows) == 2 and rows[1].split("\t")[-2:] == ["东六环入地改造具备通车条件。", pid("1.1.7")]
+    assert len(rows) == 2 and rows[1].split("\t")[-3:] == ["东六环入地改造具备通车条件。", pid("1.1.7"), ""]
+    assert rows[1].split("\t")[2:4] == ["具备条件 ready for", "东六环入地改造"]
+
+
+def test_commitments_xlsx_json_and_milestone_filter(tmp_path):
+    import json
+
+    from openpyxl import load_workbook
+
+    out = tmp_path / "c.xlsx"
+    done = run("commitments", "--xlsx", str(out), "--milestone", "done", "--quantified", "--seeds", str(SEEDS))
+    assert "6 rows written" in done.stderr
+    ids = [r[9] for r in load_workbook(out).active.iter_rows(min_row=2, values_only=True)]
+    assert ids == [pid(x) for x in ("1.1.1", "5.1.2", "5.1.3", "6.1.4", "6.1.5", "6.2.3")]
+    rows = json.loads(run("commitments", "--json", "--grep", "学校", "--chapter", "6", "--seeds", str(SEEDS)).stdout)
+    assert [r["id"] for r in rows] == [pid(x) for x in ("6.1.1", "6.1.2", "6.1.3", "6.1.4", "6.1.5", "6.1.6")]
+    bad = run("commitments", "--milestone", "soon", "--seeds", str(SEEDS), check=False)
+    assert bad.returncode == 2 and "unknown milestone 'soon'" in bad.stderr
+
+
+def test_eval_commitments_prints_precision_and_recall_per_field():
+    out = run("eval", "--commitments", "--seeds", str(SEEDS)).stdout
+    assert "quantity precision     1.000" in out and "place recall           0.917" in out
