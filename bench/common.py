@@ -5,6 +5,7 @@ environment (`child_env`), so one engine's OpenMP settings never leak into anoth
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -92,6 +93,16 @@ def run_child(module: str, args: list[str], env: dict[str, str], timeout: float 
         return json.loads(out.read_text(encoding="utf-8"))
     finally:
         out.unlink(missing_ok=True)
+
+
+def child_args(doc: str | None, argv: list[str] | None, *options: tuple[str, dict]) -> argparse.Namespace:
+    """A benchmark child's options: --passes and --out (where its JSON goes), then `options` as (flag, argparse keywords)."""
+    ap = argparse.ArgumentParser(description=doc)
+    ap.add_argument("--passes", type=int, default=3)
+    ap.add_argument("--out", type=Path, required=True)
+    for flag, kw in options:
+        ap.add_argument(flag, **kw)
+    return ap.parse_args(argv)
 
 
 def write_json(path: Path | str, obj: object) -> None:

@@ -9,7 +9,6 @@ corpus in batches of index.build.BATCH, as `planqa index` embeds.
 """
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import ROOT, Context, child_env, corpus_sentences, questions, run_child, summary, timed, write_json
+from .common import ROOT, Context, child_args, child_env, corpus_sentences, questions, run_child, summary, timed, write_json
 
 
 def measure(engine: str, model_dir: Path | None, n_sentences: int, passes: int, save: Path) -> dict:
@@ -90,14 +89,9 @@ def run(ctx: Context) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--engine", choices=("bundled", "st"), required=True)
-    ap.add_argument("--model-dir", type=Path, default=None)
-    ap.add_argument("--sentences", type=int, default=3000)
-    ap.add_argument("--passes", type=int, default=3)
-    ap.add_argument("--save", type=Path, required=True)
-    ap.add_argument("--out", type=Path, required=True)
-    args = ap.parse_args(argv)
+    args = child_args(__doc__, argv, ("--engine", {"choices": ("bundled", "st"), "required": True}),
+                      ("--model-dir", {"type": Path, "default": None}), ("--sentences", {"type": int, "default": 3000}),
+                      ("--save", {"type": Path, "required": True}))
     write_json(args.out, measure(args.engine, args.model_dir, args.sentences, args.passes, args.save))
     return 0
 

@@ -9,11 +9,9 @@ thread policy leaks into it:
 """
 from __future__ import annotations
 
-import argparse
 import os
-from pathlib import Path
 
-from .common import SEEDS, Context, busy_core, child_env, questions, run_child, summary, timed, write_json
+from .common import SEEDS, Context, busy_core, child_args, child_env, questions, run_child, summary, timed, write_json
 from .plan import accuracy
 
 
@@ -56,10 +54,7 @@ def run(ctx: Context) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--passes", type=int, default=3)
-    ap.add_argument("--out", type=Path, required=True)
-    args = ap.parse_args(argv)
+    args = child_args(__doc__, argv)
     write_json(args.out, measure(args.passes))
     return 0
 

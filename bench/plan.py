@@ -9,10 +9,9 @@ questions, so every question is encoded afresh (a new question); "cached" asks t
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from .common import SEEDS, Context, busy_core, child_env, questions, run_child, summary, timed, write_json
+from .common import SEEDS, Context, busy_core, child_args, child_env, questions, run_child, summary, timed, write_json
 
 MODES = ("dense", "bm25", "hybrid")
 
@@ -85,11 +84,7 @@ def run(ctx: Context) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--index", type=Path, required=True)
-    ap.add_argument("--passes", type=int, default=3)
-    ap.add_argument("--out", type=Path, required=True)
-    args = ap.parse_args(argv)
+    args = child_args(__doc__, argv, ("--index", {"type": Path, "required": True}))
     write_json(args.out, measure(args.index, args.passes))
     return 0
 

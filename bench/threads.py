@@ -7,12 +7,10 @@ Batch passage encoding (all cores, as in a build) is timed too: a wait policy ap
 """
 from __future__ import annotations
 
-import argparse
 import os
 import time
-from pathlib import Path
 
-from .common import Context, busy_core, child_env, corpus_sentences, questions, run_child, summary, timed, write_json
+from .common import Context, busy_core, child_args, child_env, corpus_sentences, questions, run_child, summary, timed, write_json
 
 POLICIES = {
     "1 thread": {"PLANQA_QUERY_THREADS": "1"},
@@ -64,11 +62,7 @@ def recommend(res: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--passes", type=int, default=3)
-    ap.add_argument("--batch", type=int, default=256, help="sentences for the batch encoding rate")
-    ap.add_argument("--out", type=Path, required=True)
-    args = ap.parse_args(argv)
+    args = child_args(__doc__, argv, ("--batch", {"type": int, "default": 256, "help": "sentences for the batch encoding rate"}))
     write_json(args.out, measure(args.passes, args.batch))
     return 0
 

@@ -2,7 +2,10 @@
 inline plan indexed with the fake embedder of tests/fakes.py for the fast layer."""
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import subprocess
 from functools import lru_cache
 from pathlib import Path
 
@@ -140,6 +143,22 @@ def pid(label: str) -> str:
     found = [p.id for p in _plan_passages() if p.label == label]
     assert len(found) == 1, (label, found)
     return found[0]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (for a server under test)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(proc: subprocess.Popen, grace: float = 15) -> None:
+    """End a child process: asked to stop, then killed if it is still running after `grace` seconds."""
+    proc.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
+    proc.kill()  # nothing happens when it has exited
+    proc.wait()
 
 
 def by_text(passages, fragment: str):

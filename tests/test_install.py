@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, pid
+from conftest import ROOT, free_port, pid, stop
 
 pytestmark = [pytest.mark.subprocess, pytest.mark.model]
 
@@ -139,12 +138,6 @@ def test_first_question_builds_the_index_then_every_command_works(installed):
     assert sorted(p.name for p in work.iterdir()) == ["c.csv"]  # nothing else written where planqa ran
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_answers(installed):
     venv, _, env, work = installed
     run(installed, "planqa", "index")  # the server builds a missing index too; here one is ready
@@ -170,9 +163,4 @@ def test_serve_answers(installed):
         with opener.open(f"http://127.0.0.1:{port}/config", timeout=30) as r:  # the chat page's own settings
             assert r.status == 200 and json.loads(r.read().decode("utf-8"))["title"] == "planqa · 2024年工作的总体思路和主要任务"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
