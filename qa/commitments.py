@@ -28,6 +28,7 @@ MILESTONES = ("in_use", "finished", "started", "ready", "effort", "other")
 class Commitment:
     id: str  # the passage's id; "-2" appended for the second of two run-together sentences
     document: str
+    doc_title: str  # "2024年工作的总体思路和主要任务"
     chapter_no: int  # 0 = the introduction
     chapter: str  # full chapter title: 第一部分【坚持以实施副中心控规为引领,…迈入新阶段】, or 引言
     section: str  # "2、全面促进社会保障体系普惠共享", "" when none
@@ -60,9 +61,14 @@ class Commitment:
         return f"{self.chapter} › {self.section}" if self.section else self.chapter
 
     @property
+    def short_id(self) -> str:
+        return self.id.split(":", 1)[-1]
+
+    @property
     def citation(self) -> str:
-        """What a reader pastes: the quote, chapter title › section, and the id."""
-        return f"“{self.quote}”\n——{self.reference}（{self.id}）"
+        """What 复制引文 copies (as for answers): the quote, the plan, chapter title › section, and the id."""
+        where = self.chapter + (f"› {self.section}" if self.section else "")
+        return f"{self.quote}\n——《{self.doc_title}》{where}，编号 {self.short_id}"
 
 
 def chapter_title(p: Passage) -> str:
@@ -84,7 +90,7 @@ def read(p: Passage, gazetteer: Gazetteer, year: str) -> list[Commitment]:
         quantities, lost = _orphans(quote, toks, quantities, obj)
         notes += lost
         out.append(Commitment(
-            id=p.id if n == 0 else f"{p.id}-{n + 1}", document=p.document, chapter_no=p.chapter_no,
+            id=p.id if n == 0 else f"{p.id}-{n + 1}", document=p.document, doc_title=p.doc_title, chapter_no=p.chapter_no,
             chapter=chapter_title(p), section=p.section, quote=quote, offset=s, source_start=p.start, source_end=p.end,
             milestone=m.key, milestone_word=m.word, milestone_span=None if m.start is None else (m.start, m.end),
             object=quote[obj[0]:obj[1]] if obj else "", object_span=obj, quantities=quantities,

@@ -99,8 +99,14 @@ def test_whole_record_and_citation(passages):
     assert (c.object, c.object_span) == ("养老服务驿站", (5, 11))
     assert c.quantities == (Quantity("10", "家", "", 2, 5, "养老服务驿站"),)
     assert (c.deadline.text, c.deadline.start) == ("2024年", None)  # the plan's year: the sentence names none
-    assert c.citation == ("“新建10家养老服务驿站。”\n——第六部分【坚持以“人民对美好生活的向往”为导向,大力促进民生福祉厚植增优】"
-                          f" › 2、全面促进社会保障体系普惠共享（{pid('6.2.3')}）")
+    assert c.citation == ("新建10家养老服务驿站。\n——《2024年工作的总体思路和主要任务》第六部分【坚持以“人民对美好生活的向往”为导向,"
+                          f"大力促进民生福祉厚植增优】› 2、全面促进社会保障体系普惠共享，编号 {pid('6.2.3').split(':')[1]}")
+
+
+def test_citation_of_a_split_sentence_names_its_part(rows):
+    c = one(rows, "7.1.3", "-2")
+    assert c.citation.startswith("启动集体经营性建设用地入市试点项目建设。\n——《2024年工作的总体思路和主要任务》第七部分【")
+    assert c.citation.endswith(f"› 1、激发改革创新新动能，编号 {pid('7.1.3').split(':')[1]}-2")
 
 
 def test_written_deadline_has_its_offsets(rows):
