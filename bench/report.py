@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from planqa.index.dense import LISTS_PER_ROOT
 
+from . import plansize
 from .scale import LATENCY_TARGET_MS, RECALL_TARGET
 from .threads import recommend
 
@@ -189,6 +190,8 @@ def markdown(r: dict) -> str:
         out += ["", f"**Section `{name}` failed in this run:** `{err.splitlines()[-1] if err else ''}`"]
     out += ["", *_why(r), *recommendations(r)]
     out += _plan_md(r) + _threads_md(r) + _startup_md(r) + _server_md(r) + _models_md(r) + _scale_md(r)
+    if r.get("plansize"):  # written by `python -m bench.plansize`, kept by a full run
+        out += ["", plansize.START, *plansize.section(r), plansize.END]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -58,8 +58,8 @@ def build_index(seeds_dir: Path, root: Path, model: str | None = None, progress:
         say(f"parsed {len(passages)} passages from {seeds_dir}")
         if len(passages) > max_passages:
             raise SeedsError(f"the plans in {seeds_dir} hold {len(passages):,} passages; one index takes at most "
-                             f"{max_passages:,} (about {max_passages / 35.5 / 60:.0f} minutes to embed on two cores, "
-                             "docs/benchmarks.md): split them into several seeds folders and indexes")
+                             f"{max_passages:,} (some {max_passages / 35.5 / 60:.0f} minutes of embedding on an idle two-core "
+                             "machine, docs/benchmarks.md): split them into several seeds folders and indexes")
         build_dir = guard.track(new_build_dir(root))
         write_passages(build_dir / "passages.jsonl", passages)
 

@@ -143,6 +143,31 @@ def test_a_really_full_disk(tmp_path, left_kb):
         assert len(Searcher.load(root, seeds, embedder=embedder).passages) == 3 * 40
 
 
+@pytest.mark.model
+@pytest.mark.subprocess
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_the_issues_full_disk_through_the_real_command(tmp_path):
+    """Issue 13's reproduction: a 20 MB tmpfs, one build, filled to ~250 KB free, `planqa index` again."""
+    with tmpfs(tmp_path / "disk", "20m") as disk:
+        root = disk / "index"
+
+        def planqa(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run([sys.executable, "-m", "planqa", *args, "--index" if args[0] == "ask" else "--out",
+                                   str(root), "--seeds", str(SEEDS)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+        assert planqa("index").returncode == 0
+        good = (root / "CURRENT").read_text().strip()
+        (disk / "filler").write_bytes(b"\0" * (shutil.disk_usage(disk).free - 250_000))
+        out = planqa("index")
+        err = [line for line in out.stderr.splitlines() if not line.startswith(("planqa: parsed", "planqa: embedded"))]
+        assert out.returncode == 1 and len(err) == 1 and "Traceback" not in out.stderr, out.stderr
+        assert err[0].startswith(f"planqa: the disk holding {root} is full (")
+        assert err[0].endswith(f"then run: planqa index --seeds {SEEDS} --out {root}. The index in use is unchanged.")
+        assert sorted(p.name for p in (root / "builds").iterdir()) == [good]
+        asked = planqa("ask", "--json", "今年新建多少家养老服务驿站？")
+        assert asked.returncode == 0 and json.loads(asked.stdout)["hits"][0]["text"] == "新建10家养老服务驿站。"
+
+
 def test_an_unwritable_index_folder_says_permission(tmp_path, monkeypatch):
     seeds = seeds_with(tmp_path, {"plan.md": PLAN})
     root = tmp_path / "index"
@@ -291,8 +316,9 @@ def test_a_plan_over_the_passage_limit_is_refused_before_embedding(tmp_path):
 
     with pytest.raises(SeedsError) as e:
         build_index(seeds, tmp_path / "index", embedder=Refuses(), progress=lines.append, max_passages=500)
-    assert str(e.value) == (f"the plans in {seeds} hold 600 passages; one index takes at most 500 (about 0 minutes "
-                            "to embed on two cores, docs/benchmarks.md): split them into several seeds folders and indexes")
+    assert str(e.value) == (f"the plans in {seeds} hold 600 passages; one index takes at most 500 (some 0 minutes of "
+                            "embedding on an idle two-core machine, docs/benchmarks.md): split them into several seeds "
+                            "folders and indexes")
     assert lines == [f"parsed 600 passages from {seeds}"]
     assert not (tmp_path / "index" / "builds").exists() or not list((tmp_path / "index" / "builds").iterdir())
 
