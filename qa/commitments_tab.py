@@ -42,8 +42,12 @@ def view(passages, chapter, keyword, milestone, quantified) -> tuple[str, str]:
     rows = commitments(passages, **f)
     spread = commitments(passages, **(f | {"milestone": None}))
     total = len(rows)
-    summary = f"<p class='c-summary'>共 {total} 条承诺" + ("（已筛选）" if any(f.values()) else "") + "</p>"
-    return CSS + counts_html(spread, chapters(passages)), summary + list_html(rows)
+    summary = (f"<p class='c-summary'><b>共 {total} 条承诺</b>" + ("（已筛选）" if any(f.values()) else "")
+               + "　原文标注：<span class='q-ms'>承诺程度</span> <span class='q-obj'>对象</span> <span class='q-num'>数量</span>"
+               " <span class='q-pl'>地点</span></p>")
+    scope = "（按当前章节、关键词、量化筛选，不按承诺程度）" if any(f.values()) else ""
+    caption = f"<p class='c-caption'>各章承诺程度统计{scope}</p>"
+    return CSS + caption + counts_html(spread, chapters(passages)), summary + list_html(rows)
 
 
 def download(passages, store: Downloads, ext: str, chapter, keyword, milestone, quantified) -> str:
@@ -72,18 +76,18 @@ def commitments_tab(searcher, cache: Path | None = None):
         gr.Markdown("计划中的每一句任务：承诺到什么程度（投用 > 完工 > 开工 > 具备条件 > 只是推进）、对象、数量、地点、期限，"
                     "原文照录并标出各项出处。")
         with gr.Row():
-            c_chapter = gr.Dropdown(choices=chapter_choices(passages), value=ALL, label="章节", scale=2, min_width=160,
+            c_chapter = gr.Dropdown(choices=chapter_choices(passages), value=ALL, label="章节", scale=2, min_width=260,
                                     filterable=False, elem_id="planqa-c-chapter")
-            c_milestone = gr.Dropdown(choices=MILESTONE_CHOICES, value="", label="承诺程度", scale=1, min_width=140,
+            c_milestone = gr.Dropdown(choices=MILESTONE_CHOICES, value="", label="承诺程度", scale=1, min_width=220,
                                       filterable=False, elem_id="planqa-c-milestone")
             c_word = gr.Textbox(label="关键词（含同类词：学校→小学、中学…）", placeholder="如：学校、养老、马驹桥",
-                                scale=2, min_width=160, max_length=50, elem_id="planqa-c-word")
+                                scale=2, min_width=220, max_length=50, elem_id="planqa-c-word")
         with gr.Row():
             c_quant = gr.Checkbox(label="只看有量化目标的", value=False, elem_id="planqa-c-quant")
-            c_csv = gr.DownloadButton("下载 CSV", value=download(passages, store, "csv", ALL, "", "", False), size="sm",
-                                      elem_id="planqa-c-csv", min_width=100)
-            c_xlsx = gr.DownloadButton("下载 Excel", value=download(passages, store, "xlsx", ALL, "", "", False), size="sm",
-                                       elem_id="planqa-c-xlsx", min_width=100)
+            c_csv = gr.DownloadButton("下载 CSV（筛选结果）", value=download(passages, store, "csv", ALL, "", "", False),
+                                      elem_id="planqa-c-csv", min_width=150)
+            c_xlsx = gr.DownloadButton("下载 Excel（筛选结果）", value=download(passages, store, "xlsx", ALL, "", "", False),
+                                       elem_id="planqa-c-xlsx", min_width=150)
         counts = gr.HTML(counts0, elem_id="planqa-c-counts")
         listing = gr.HTML(list0, elem_id="planqa-commitments")
         inputs = [c_chapter, c_word, c_milestone, c_quant]

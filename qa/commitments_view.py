@@ -19,7 +19,7 @@ CSS = """
 #planqa-ctab .c-counts { border-collapse: collapse; font-size: 0.85em; margin: 4px 0 8px; }
 #planqa-ctab .c-counts th, #planqa-ctab .c-counts td { border: 1px solid #ddd; padding: 2px 6px; text-align: right; }
 #planqa-ctab .c-counts th:first-child, #planqa-ctab .c-counts td:first-child { text-align: left; white-space: nowrap; }
-#planqa-ctab .c-list { display: grid; grid-template-columns: minmax(16em, 3fr) 7em minmax(8em, 1.4fr) 6em 7em 5em minmax(9em, 1.2fr);
+#planqa-ctab .c-list { display: grid; grid-template-columns: minmax(14em, 2.4fr) 7em minmax(8em, 1.3fr) 6em 6em 4.5em minmax(11em, 1.6fr);
   border-top: 1px solid #ddd; font-size: 0.92em; }
 #planqa-ctab .c-row, #planqa-ctab .c-head { display: contents; }
 #planqa-ctab .c-row > div, #planqa-ctab .c-head > div { padding: 6px; border-bottom: 1px solid #eee; overflow-wrap: anywhere; }
@@ -35,6 +35,9 @@ CSS = """
 #planqa-ctab .note { color: #a8071a; font-size: 0.85em; }
 #planqa-ctab .planqa-copy { font-size: 0.85em; border: 1px solid #ccc; border-radius: 4px; padding: 1px 8px; margin-top: 4px; }
 #planqa-ctab .none { color: #999; }
+#planqa-ctab .c-caption { color: #555; font-size: 0.9em; margin: 0; }
+#planqa-ctab .c-summary { margin: 4px 0; }
+#planqa-ctab .c-summary span { padding: 0 2px; }
 @media (max-width: 600px) {
   #planqa-ctab .c-list { display: block; border-top: none; }
   #planqa-ctab .c-head { display: none; }

@@ -236,13 +236,13 @@ def test_corpus_text_is_escaped_never_rendered(tmp_path):
 
 def test_commitments_table_and_csv(searcher):
     rows = commitment_rows(searcher, 6, "养老服务驿站")
-    assert len(rows) == 1 and rows[0][-2:] == ["新建10家养老服务驿站。", pid("6.2.3")]
+    assert len(rows) == 1 and rows[0][-3:] == ["新建10家养老服务驿站。", pid("6.2.3"), ""]  # quote, id, notes
     path = commitments_csv(searcher, 6, "养老")
     raw = open(path, "rb").read()
     assert raw.startswith(b"\xef\xbb\xbf")
     with open(path, encoding="utf-8-sig", newline="") as f:
         table = list(csv.reader(f))
-    assert [r[-1] for r in table[1:]] == [pid("6.2.2"), pid("6.2.3")]
+    assert [r[-2] for r in table[1:]] == [pid("6.2.2"), pid("6.2.3")]
 
 
 def test_a_ten_quote_answer_fits_the_history_limit(searcher):

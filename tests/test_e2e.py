@@ -246,7 +246,7 @@ def test_commitments_tab_shows_a_known_row(desk):
     desk.get_by_role("tab", name="承诺清单").click()
     table = desk.locator("#planqa-commitments")
     table.wait_for(timeout=30_000)
-    desk.fill("textarea[placeholder='如：养老、马驹桥、完工']", "养老服务驿站")
+    desk.fill("#planqa-c-word textarea", "养老服务驿站")
     desk.keyboard.press("Enter")
     desk.wait_for_function(
         "document.querySelector('#planqa-commitments').innerText.includes('新建10家养老服务驿站。')", timeout=30_000)
