@@ -71,6 +71,15 @@ class Commitment:
         return f"{self.quote}\n——《{self.doc_title}》{where}，编号 {self.short_id}"
 
 
+def source_span(c: Commitment, source: str, span: tuple[int, int]) -> tuple[int, int]:
+    """A field's span in the quote as offsets into the source file's text (which may wrap lines inside it)."""
+    from planqa.index.text import dewrap_with_map
+
+    _, where = dewrap_with_map(source[c.source_start:c.source_end])
+    s, e = span[0] + c.offset, span[1] + c.offset
+    return c.source_start + where[s], c.source_start + where[e - 1] + 1
+
+
 def chapter_title(p: Passage) -> str:
     return "引言" if p.chapter_no == 0 else f"第{ordinal_zh(p.chapter_no)}部分【{curly_quotes(p.chapter)}】"
 
@@ -146,7 +155,7 @@ from .export import CSV_COLUMNS, as_rows, to_csv  # noqa: E402
 from .filters import commitment_dicts, commitments  # noqa: E402  (the filters read this module's records)
 
 __all__ = ["CSV_COLUMNS", "Commitment", "MILESTONES", "as_rows", "commitment_dicts", "commitments", "extract", "extract_all",
-           "read", "to_csv"]
+           "read", "source_span", "to_csv"]
 
 
 def chapters(passages: Iterable[Passage]) -> list[tuple[int, str]]:

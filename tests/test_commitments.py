@@ -109,6 +109,18 @@ def test_citation_of_a_split_sentence_names_its_part(rows):
     assert c.citation.endswith(f"› 1、激发改革创新新动能，编号 {pid('7.1.3').split(':')[1]}-2")
 
 
+def test_field_offsets_lead_back_to_the_source(rows, plan_text):
+    from planqa.qa.commitments import source_span
+
+    c = one(rows, "1.2.1")  # the source wraps a line inside "安贞医院通州院 区"
+    s, e = source_span(c, plan_text, c.object_span)
+    assert plan_text[s:e].replace(" ", "").replace("\n", "") == c.object
+    assert " " in plan_text[s:e] or "\n" in plan_text[s:e]
+    second = one(rows, "1.4.1", "-2")  # offsets of a split sentence's second part count from its own quote
+    s, e = source_span(second, plan_text, (second.places[0].start, second.places[0].end))
+    assert plan_text[s:e] == "台湖"
+
+
 def test_written_deadline_has_its_offsets(rows):
     c = one(rows, "1.3.1")
     assert (c.deadline.text, c.deadline.start, c.deadline.end) == ("2024年", 2, 7)
