@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import DOC, ROOT, SEEDS
+from fakes import NgramUse
 from planqa.index import build as build_module
 from planqa.index import store
 from planqa.index.build import build_index
@@ -60,11 +61,11 @@ def seeds_with(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def build(seeds: Path, root: Path, **kw) -> Path:
-    return build_index(seeds, root, embedder=HashEmbedder(), **kw)
+    return build_index(seeds, root, embedder=HashEmbedder(), use=NgramUse(), **kw)
 
 
 def load(root: Path, seeds: Path) -> Searcher:
-    return Searcher.load(root, seeds, embedder=HashEmbedder())
+    return Searcher.load(root, seeds, embedder=HashEmbedder(), use=NgramUse())
 
 
 # --- 2. full disks, unreadable and damaged manifests -------------------------------------------
@@ -76,12 +77,21 @@ def assert_one_line_and_old_index_serves(message: str, root: Path, seeds: Path, 
     assert [p.text for p in load(root, seeds).passages] == ["新建公园两座。", "完成绿道改造。", "新建学校一所。"]
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, Path]:
+    """The small plan's seeds and one good index of it (copy the index before changing it)."""
+    tmp = tmp_path_factory.mktemp("built")
+    seeds = seeds_with(tmp, {"plan.md": PLAN})
+    build(seeds, tmp / "index")
+    return seeds, tmp / "index"
+
+
 @pytest.mark.parametrize("where", ["passages", "vectors", "faiss", "manifest", "pointer"])
-def test_a_full_disk_at_any_write_is_one_line_and_the_old_index_serves(tmp_path, monkeypatch, where):
+def test_a_full_disk_at_any_write_is_one_line_and_the_old_index_serves(built, tmp_path, monkeypatch, where):
     """ENOSPC simulated at each write of a build (the real thing, on a tmpfs, is the next test)."""
-    seeds = seeds_with(tmp_path, {"plan.md": PLAN})
-    root = tmp_path / "index"
-    good = build(seeds, root).name
+    seeds, root = built[0], tmp_path / "index"
+    shutil.copytree(built[1], root)
+    good = (root / "CURRENT").read_text().strip()
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -120,6 +130,7 @@ def tmpfs(path: Path, size: str):
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
+@pytest.mark.subprocess  # mount(8)
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
 @pytest.mark.parametrize("left_kb", [2, 380])
 def test_a_really_full_disk(tmp_path, left_kb):
@@ -129,18 +140,18 @@ def test_a_really_full_disk(tmp_path, left_kb):
     with tmpfs(tmp_path / "disk", "4m") as disk:
         root = disk / "index"
         embedder = type("Wide", (HashEmbedder,), {"dim": 384})()  # the real model's width: real file sizes
-        good = build_index(seeds, root, embedder=embedder).name
+        good = build_index(seeds, root, embedder=embedder, use=NgramUse()).name
         free = shutil.disk_usage(disk).free
         (disk / "filler").write_bytes(b"\0" * (free - left_kb * 1024))
         with pytest.raises(StorageError) as e:
-            build_index(seeds, root, embedder=embedder)
+            build_index(seeds, root, embedder=embedder, use=NgramUse())
         message = str(e.value)
         assert message.startswith(f"the disk holding {root} is full ("), message
         assert "\n" not in message and message.endswith("The index in use is unchanged.")
         assert (root / "CURRENT").read_text().strip() == good
         assert sorted(p.name for p in (root / "builds").iterdir()) == [good]
         (disk / "filler").unlink()
-        assert len(Searcher.load(root, seeds, embedder=embedder).passages) == 3 * 40
+        assert len(Searcher.load(root, seeds, embedder=embedder, use=NgramUse()).passages) == 3 * 40
 
 
 @pytest.mark.model
@@ -168,10 +179,10 @@ def test_the_issues_full_disk_through_the_real_command(tmp_path):
         assert asked.returncode == 0 and json.loads(asked.stdout)["hits"][0]["text"] == "新建10家养老服务驿站。"
 
 
-def test_an_unwritable_index_folder_says_permission(tmp_path, monkeypatch):
-    seeds = seeds_with(tmp_path, {"plan.md": PLAN})
-    root = tmp_path / "index"
-    good = build(seeds, root).name
+def test_an_unwritable_index_folder_says_permission(built, tmp_path, monkeypatch):
+    seeds, root = built[0], tmp_path / "index"
+    shutil.copytree(built[1], root)
+    good = (root / "CURRENT").read_text().strip()
 
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", str(root / "builds"))
@@ -232,20 +243,18 @@ def set_manifest(root: Path, data: bytes) -> Path:
     return path
 
 
-def test_a_manifest_of_deeply_nested_brackets_is_damaged_not_a_recursion_error(tmp_path):
-    seeds = seeds_with(tmp_path, {"plan.md": PLAN})
-    root = tmp_path / "index"
-    build(seeds, root)
+def test_a_manifest_of_deeply_nested_brackets_is_damaged_not_a_recursion_error(built, tmp_path):
+    seeds, root = built[0], tmp_path / "index"
+    shutil.copytree(built[1], root)
     path = set_manifest(root, b"[" * 100_000 + b"]" * 100_000)
     with pytest.raises(IndexInvalidError) as e:
         load(root, seeds)
     assert str(e.value) == f"the index manifest {path} is damaged; rebuild it: planqa index --seeds {seeds} --out {root}"
 
 
-def test_a_wrong_typed_format_version_reads_right(tmp_path):
-    seeds = seeds_with(tmp_path, {"plan.md": PLAN})
-    root = tmp_path / "index"
-    build(seeds, root)
+def test_a_wrong_typed_format_version_reads_right(built, tmp_path):
+    seeds, root = built[0], tmp_path / "index"
+    shutil.copytree(built[1], root)
     path = store.current_build(root) / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     set_manifest(root, json.dumps({**manifest, "format_version": "1"}).encode())
@@ -315,7 +324,7 @@ def test_a_plan_over_the_passage_limit_is_refused_before_embedding(tmp_path):
             raise AssertionError("embedding started")
 
     with pytest.raises(SeedsError) as e:
-        build_index(seeds, tmp_path / "index", embedder=Refuses(), progress=lines.append, max_passages=500)
+        build_index(seeds, tmp_path / "index", embedder=Refuses(), use=NgramUse(), progress=lines.append, max_passages=500)
     assert str(e.value) == (f"the plans in {seeds} hold 600 passages; one index takes at most 500 (some 0 minutes of "
                             "embedding on an idle two-core machine, docs/benchmarks.md): split them into several seeds "
                             "folders and indexes")
