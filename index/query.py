@@ -14,6 +14,15 @@ from .text import arabic_numerals, normalize
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _LATIN = re.compile(r"[a-z]{2,}")
+# Asks for several things ("有哪些安排", "都做什么", "what are the …").
+LIST = re.compile(
+    r"哪些|有(?:什么|啥)(?:安排|举措|措施|项目|任务|工作|实事|活动|合作|打算|计划|动作|新安排|变化)|(?:做|干|搞)(?:什么|啥|哪些)"
+    r"|都有(?:什么|啥)|分别|列出|清单|what (?:are|will be) the|what is the plan doing|which \w+s\b|list (?:the|all)"
+    r"|what (?:projects|measures|steps|plans)", re.IGNORECASE)
+# Asks for a quantity ("多少", "几所", "how many").
+ASKS_NUMBER = re.compile(r"多少|几[个所家条座项名张辆天年万]|几$|how many|how much|what (?:is the )?(?:number|share|percentage)")
+# States one: a digit, or a Chinese numeral before a measure word.
+STATES_NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万]+(?=[家个所座条宗项名人万千亿米平辆台栋处届期])")
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,14 @@ class Query:
     @property
     def english(self) -> bool:
         return not self.han and bool(_LATIN.search(self.norm))
+
+    @property
+    def is_list(self) -> bool:
+        return bool(LIST.search(self.norm))
+
+    @property
+    def asks_number(self) -> bool:
+        return bool(ASKS_NUMBER.search(self.norm))
 
 
 def analyze(text: str) -> Query:

@@ -18,7 +18,8 @@ from .embed_use import UseEncoder, load_use
 from .errors import IndexInvalidError, IndexStaleError, InputError, rebuild_hint
 from .expand import english_words, read_terms, write_terms
 from .lexical import LexicalIndex, tokenize
-from .query import Query, as_query
+from .query import STATES_NUMBER, Query, as_query
+from .rank import FEATURES, Ranker, cover, load_ranker, squash
 from .records import Passage
 from .store import corpus_hash, current_build, load_vectors, read_manifest, read_passages
 from .text import normalize
@@ -38,13 +39,15 @@ class Fusion:
     english: float = 0.0  # English->Chinese dictionary (CC-CEDICT) matches, likewise
     chars: float = 0.0  # a question word unknown to the plan, by its rare characters (托育 -> 托位)
     dense: bool = True  # e5 at all (False: BM25 alone, the keyword baseline)
+    learned: bool = False  # score with the fitted ranker (index/rank.py) instead of these weights
 
 
 # Measured on eval/dev.jsonl (eval/README.md, "Levers"): USE at 0.2 lifts accuracy@1 from 0.73
 # (dense) to 0.80; 0.1 and 0.3 did no better. The keyword bonus, 0.08 · bm25 / (bm25 + 4), was
 # set on eval/questions.jsonl (eval/README.md, "Fusion"). The bridges did not pay on dev: modes.
 FUSIONS: dict[str, Fusion] = {
-    "hybrid": Fusion(use=0.2, keywords=0.08, english=0.5, chars=0.5),
+    "hybrid": Fusion(use=0.2, keywords=0.08, english=0.5, chars=0.5, learned=True),
+    "hand": Fusion(use=0.2, keywords=0.08, english=0.5, chars=0.5),
     "dense": Fusion(),
     "bm25": Fusion(dense=False),
     "e5+use": Fusion(use=0.2),
@@ -115,6 +118,17 @@ class Searcher:
         step = max(1, len(passages) // BACKGROUND_SAMPLE)
         self._background = np.ascontiguousarray(vectors[::step][:BACKGROUND_SAMPLE])
         self._corpus_text: str | None = None
+        self._norm_texts = [normalize(p.text) for p in passages]
+        self._states_number = np.array([bool(STATES_NUMBER.search(p.text)) for p in passages], dtype=np.float32)
+        self._lead = np.array([p.section_no == 0 and p.chapter_no > 0 for p in passages], dtype=np.float32)
+        keys = [(p.document, p.chapter_no, p.section_no) for p in passages]
+        index = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+        self._group = np.array([index[k] for k in keys], dtype=np.int64)
+        self._titles = [p.section or p.chapter for p in passages_by_group(passages)]
+        self._title_vectors: tuple[np.ndarray, np.ndarray] | None = None
+        self._use_background = (None if use_vectors is None
+                                else np.ascontiguousarray(use_vectors[::step][:BACKGROUND_SAMPLE]))
+        self.ranker: Ranker | None = None  # the fitted weights, read on first use (index/ranker.json)
 
     @classmethod
     def load(cls, root: Path, seeds_dir: Path | None = None, model: str | None = None,
@@ -192,8 +206,8 @@ class Searcher:
         if not allowed.any():
             return []
         lexical = self.lexical.scores(list(q.tokens)) if fusion.keywords or not fusion.dense else np.zeros(n, np.float32)
-        bridged, bridge_terms = self._bridged(q, fusion)
-        keyword = lexical + bridged
+        bridges, bridge_terms = self._bridges(q, fusion)
+        keyword = lexical + sum((getattr(fusion, kind) * arr for kind, arr in bridges.items()), np.zeros(n, np.float32))
         if not fusion.dense:
             cand = np.flatnonzero(allowed & (lexical > 0))
             dense_s = use_s = np.zeros(len(cand), np.float32)
@@ -210,14 +224,71 @@ class Searcher:
             fused = dense_s.copy()
             use_s = np.zeros(len(cand), np.float32)
             if fusion.use and self.use_vectors is not None:
-                use_s = self.use_vectors[cand] @ self._embed_use(q.norm)
+                uq = self._embed_use(q.norm)
+                use_s = self.use_vectors[cand] @ uq
                 fused += fusion.use * use_s
-            if fusion.keywords:
+            if fusion.learned:
+                x = self.features(q, cand, dense_s, use_s, lexical, bridges)
+                fused = self.ranker_weights().score(x, self._group[cand], q.is_list).astype(np.float32)
+            elif fusion.keywords:
                 kw = keyword[cand]
                 fused += fusion.keywords * kw / (kw + BM25_HALF)
         order = np.lexsort((cand, -fused))[:k]  # ties broken by position in the plan
         return [self._hit(q, int(cand[i]), float(fused[i]), float(dense_s[i]), float(use_s[i]),
                           float(keyword[cand[i]]), bridge_terms) for i in order]
+
+    def ranker_weights(self) -> Ranker:
+        if self.ranker is None:
+            self.ranker = load_ranker()
+        return self.ranker
+
+    def features(self, q: Query, cand: np.ndarray, dense_s: np.ndarray, use_s: np.ndarray,
+                 lexical: np.ndarray, bridges: dict[str, np.ndarray]) -> np.ndarray:
+        """The ranker's features (rank.FEATURES) of each candidate passage, one row each."""
+        qv = self._embed_query(q.norm)
+        uq = self._embed_use(q.norm)
+        bg = self._background @ qv
+        e5_z = (dense_s - bg.mean()) / max(float(bg.std()), 1e-6)
+        if self._use_background is not None:
+            ubg = self._use_background @ uq
+            use_z = (use_s - ubg.mean()) / max(float(ubg.std()), 1e-6)
+        else:
+            use_z = np.zeros(len(cand), np.float32)
+        tv, tu = self._title_vecs()
+        groups = self._group[cand]
+        title_e5 = (tv @ qv)[groups]
+        title_use = (tu @ uq)[groups]
+        chars = list(dict.fromkeys(ch for t in q.tokens for ch in t if "\u4e00" <= ch <= "\u9fff"))
+        pairs = list(dict.fromkeys(t[i:i + 2] for t in q.tokens for i in range(len(t) - 1)
+                                   if all("\u4e00" <= ch <= "\u9fff" for ch in t[i:i + 2])))
+        char_cover = np.array([cover(chars, self._norm_texts[c]) for c in cand], np.float32)
+        pair_cover = np.array([cover(pairs, self._norm_texts[c]) for c in cand], np.float32)
+        en = float(q.english)
+        asks = float(q.asks_number)
+        stated = self._states_number[cand]
+        lead = self._lead[cand]
+        zero = np.zeros(len(cand), np.float32)
+        cols = {
+            "e5": dense_s, "e5_z": e5_z, "use": use_s, "use_z": use_z, "en_e5_z": en * e5_z, "en_use_z": en * use_z,
+            "bm25": squash(lexical[cand]), "english": squash(bridges.get("english", zero)[cand] if "english" in bridges else zero),
+            "chars": squash(bridges["chars"][cand]) if "chars" in bridges else zero,
+            "synonyms": squash(bridges["synonyms"][cand]) if "synonyms" in bridges else zero,
+            "char_cover": char_cover, "bigram_cover": pair_cover, "title_e5": title_e5, "title_use": title_use,
+            "number_stated": asks * stated, "number_missing": asks * (1 - stated),
+            "lead": lead, "list_lead": float(q.is_list) * lead,
+        }
+        return np.stack([np.asarray(cols[f], np.float64) for f in FEATURES], axis=1)
+
+    def _title_vecs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Both encoders' vectors of every section title (a chapter's title for its lead), once."""
+        if self._title_vectors is None:
+            titles = [t or "" for t in self._titles]
+            tv = np.asarray(self.embedder.embed_passages(titles), np.float32)
+            if self._use is None:
+                self._use = load_use()
+            tu = np.asarray(self._use.embed(titles), np.float32)
+            self._title_vectors = (tv, tu)
+        return self._title_vectors
 
     def _hit(self, q: Query, at: int, score: float, dense: float, use: float, lexical: float,
              bridge_terms: tuple[str, ...]) -> Hit:
@@ -225,32 +296,47 @@ class Searcher:
         terms = tuple(t for t in dict.fromkeys(q.tokens + bridge_terms) if t in words)
         return Hit(self.passages[at], score, dense, lexical, terms, use)
 
-    def _bridged(self, q: Query, fusion: Fusion) -> tuple[np.ndarray, tuple[str, ...]]:
-        """BM25 of the plan's words that the question's everyday or English words stand for.
+    def _bridges(self, q: Query, fusion: Fusion) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
+        """BM25 of the plan's words that the question's everyday or English words stand for, per
+        bridge ("synonyms", "english", "chars"); the learned ranker takes all three.
 
         Each question word counts once, by the best of the words it stands for."""
         n = len(self.passages)
-        sources: list[tuple[float, list[str]]] = []
-        if fusion.synonyms and fusion.keywords:
+        sources: dict[str, list[list[str]]] = {}
+        every = fusion.learned
+        if (fusion.synonyms and fusion.keywords) or every:
             syn = self.terms["synonyms"]
-            sources += [(fusion.synonyms, syn[t]) for t in dict.fromkeys(q.tokens) if t not in self._vocab and t in syn]
-        if fusion.english and fusion.keywords:
+            sources["synonyms"] = [syn[t] for t in dict.fromkeys(q.tokens) if t not in self._vocab and t in syn]
+        if (fusion.english and fusion.keywords) or every:
             eng = self.terms["english"]
-            sources += [(fusion.english, eng[w]) for w in dict.fromkeys(english_words(q.norm)) if w in eng]
-        if fusion.chars and fusion.keywords:
+            sources["english"] = [eng[w] for w in dict.fromkeys(english_words(q.norm)) if w in eng]
+        if (fusion.chars and fusion.keywords) or every:
+            found = []
             for t in dict.fromkeys(q.tokens):
                 if t in self._vocab or len(t) < 2:
                     continue
                 for ch in t:
                     words = self._by_char.get(ch, [])
                     if 0 < len(words) <= RARE_CHAR:
-                        sources.append((fusion.chars, words))
-        total = np.zeros(n, np.float32)
+                        found.append(words)
+            sources["chars"] = found
+        out: dict[str, np.ndarray] = {}
         used: list[str] = []
-        for weight, targets in sources:
-            total += weight * np.max([self.lexical.scores([t]) for t in targets], axis=0)
-            used += targets
-        return total, tuple(dict.fromkeys(used))
+        for kind, lists in sources.items():
+            total = np.zeros(n, np.float32)
+            for targets in lists:
+                total += np.max([self.lexical.scores([t]) for t in targets], axis=0)
+                used += targets
+            out[kind] = total
+        return out, tuple(dict.fromkeys(used))
+
+
+def passages_by_group(passages: list[Passage]):
+    """Each passage's section key (document, chapter, section), in plan order, with its first passage."""
+    seen = {}
+    for p in passages:
+        seen.setdefault((p.document, p.chapter_no, p.section_no), p)
+    return list(seen.values())
 
 
 def write_side_files(build_dir: Path, passages: list[Passage], vocabulary: set[str], use: UseEncoder | None = None) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 from planqa.index.errors import InputError
 from planqa.index.query import Query, analyze
 from planqa.index.records import check_chapter
-from planqa.index.search import DEFAULT_K, DEFAULT_MODE, Hit, Searcher
+from planqa.index.search import DEFAULT_K, DEFAULT_MODE, FUSIONS, Hit, Searcher
 from planqa.index.text import normalize, normalize_with_map
 
 from .followup import read_with_previous
@@ -29,14 +29,18 @@ MAX_RAW_CHARS = 20 * MAX_QUESTION_CHARS
 NOT_FOUND = "计划中未找到与该问题直接相关的内容"
 NOT_IN_CHAPTER = "本章未找到"
 
-# Tiers: how far (fused score) below the best quote another one may stand and still be shown.
-# Measured on eval/dev.jsonl (eval/README.md, "Levers"): 0.015 / 0.03 show 2.3 quotes a
-# single-answer question with a correct one among them for 92% (0.03 / 0.06: 4.3 and 96%).
-RELATED_WITHIN = 0.015  # 较相关
-POSSIBLE_WITHIN = 0.03  # 可能相关
-# A list question's sentences sit close together below the first: at 0.04, 69% of the quotes
-# shown for dev list questions belong to the list (0.06: 60%).
-LIST_WITHIN = 0.04
+# Tiers: how far below the best quote another one may stand and still be shown, (较相关, 可能相关,
+# a list question's sentences), in the units of the mode's score. The learned ranking's score is a
+# logit: measured on eval/dev.jsonl with cross-validated weights (eval/README.md, "Levers"), 1 / 2
+# show 1.6 quotes a single-answer question with a correct one among them for 93%, and 3 shows a
+# list question 4.5 quotes of which 82% belong (4: 5.9 and 76%). The hand-weighted modes score in
+# cosines: 0.015 / 0.03 showed 2.3 quotes and 92%; 0.04 for a list, 5.2 quotes and 76%.
+GAPS = {"learned": (1.0, 2.0, 3.0), "fused": (0.015, 0.03, 0.04)}
+RELATED_WITHIN, POSSIBLE_WITHIN, LIST_WITHIN = GAPS["fused"]
+# A list question is searched this deep before its sentences are gathered (`gathered`), and the
+# section of the best hit counts as agreed when one of the next AGREE - 1 hits shares it.
+LIST_DEPTH = 50
+AGREE = 3
 TIERS = {"best": "最相关", "related": "较相关", "possible": "可能相关"}
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -98,22 +102,53 @@ def answer(searcher: Searcher, question: str, k: int = DEFAULT_K, chapter: int |
         check_chapter(chapter, {p.chapter_no for p in searcher.passages})
     read = read_with_previous(q, _previous(previous))
     query = analyze(read)
-    hits = searcher.search(query, k=k, mode=mode, chapter=chapter)
-    covered, unknown = judge(searcher, query, hits)
+    hits = _search(searcher, query, k, mode, chapter)
+    own = analyze(q) if read != q else None
+    covered, unknown = judge(searcher, query, hits, own)
     if not covered and chapter is not None and not unknown:
-        wide = searcher.search(query, k=k, mode=mode)
-        if judge(searcher, query, wide)[0]:
-            return _shaped(q, read, query, wide, chapter, widened=True)
+        wide = _search(searcher, query, k, mode, None)
+        if judge(searcher, query, wide, own)[0]:
+            return _shaped(q, read, query, wide, chapter, widened=True, mode=mode)
     if not covered:
         why = f"（计划中没有提到：{'、'.join(unknown)}）" if unknown else ""
         return Answer(q, False, tuple(hits), NOT_FOUND + why, unknown, ranked=tuple(hits), read_as=read,
                       chapter=chapter)
-    return _shaped(q, read, query, hits, chapter, widened=False)
+    return _shaped(q, read, query, hits, chapter, widened=False, mode=mode)
 
 
-def _shaped(q: str, read: str, query: Query, hits: list[Hit], chapter: int | None, widened: bool) -> Answer:
+def _search(searcher: Searcher, query: Query, k: int, mode: str, chapter: int | None) -> list[Hit]:
+    """The ranking behind an answer; a list question's sentences gathered where its best ones agree."""
+    if not query.is_list:
+        return searcher.search(query, k=k, mode=mode, chapter=chapter)
+    return gathered(searcher.search(query, k=max(k, LIST_DEPTH), mode=mode, chapter=chapter))[:k]
+
+
+def gathered(hits: list[Hit]) -> list[Hit]:
+    """A list question's ranking with the part of the plan its best hits agree on moved up: a
+    chapter's lead sentence first brings that chapter's sentences, a section holding two of the
+    best three brings that section's; each part in score order, the rest after."""
+    if not hits:
+        return hits
+    top = hits[0]
+    if top.passage.section_no == 0 and top.passage.chapter_no > 0:
+        def belongs(h: Hit) -> bool:
+            return same_chapter(h, top)
+    elif sum(same_section(h, top) for h in hits[1:AGREE]) >= 1:
+        def belongs(h: Hit) -> bool:
+            return same_section(h, top)
+    else:
+        return hits
+    return [top] + [h for h in hits[1:] if belongs(h)] + [h for h in hits[1:] if not belongs(h)]
+
+
+def same_section(a: Hit, b: Hit) -> bool:
+    return same_chapter(a, b) and a.passage.section_no == b.passage.section_no
+
+
+def _shaped(q: str, read: str, query: Query, hits: list[Hit], chapter: int | None, widened: bool,
+            mode: str) -> Answer:
     kind = "list" if is_list_question(query) else "single"
-    shown, tiers = shown_hits(hits, kind)
+    shown, tiers = shown_hits(hits, kind, GAPS["learned" if FUSIONS[mode].learned else "fused"])
     lead = f"在全部章节中找到 {len(shown)} 处相关内容：" if widened else f"计划中有 {len(shown)} 处相关内容："
     if widened:
         lead = f"{NOT_IN_CHAPTER}。{lead}"
@@ -121,22 +156,25 @@ def _shaped(q: str, read: str, query: Query, hits: list[Hit], chapter: int | Non
                   chapter=chapter, widened=widened)
 
 
-def shown_hits(hits: list[Hit], kind: str) -> tuple[tuple[Hit, ...], tuple[str, ...]]:
-    """The quotes that earn their place, with their tiers: the best, then those close to it."""
+def shown_hits(hits: list[Hit], kind: str, gaps: tuple[float, float, float] = GAPS["fused"]
+               ) -> tuple[tuple[Hit, ...], tuple[str, ...]]:
+    """The quotes that earn their place, with their tiers: the best, then those close to it
+    (`gaps`: how far below the best a 较相关, a 可能相关 and a list question's quote may stand)."""
     if not hits:
         return (), ()
+    related_within, possible_within, list_within = gaps
     top = hits[0].score
     shown, tiers = [hits[0]], ["best"]
     for h in hits[1:]:
         gap = top - h.score
         if kind == "list":
             # A chapter's lead sentence first ("民生方面有哪些实事"): the list is that chapter's tasks.
-            if gap > LIST_WITHIN and not (hits[0].passage.section_no == 0 and same_chapter(h, hits[0])):
+            if gap > list_within and not (hits[0].passage.section_no == 0 and same_chapter(h, hits[0])):
                 continue
             tier = "related"
-        elif gap <= RELATED_WITHIN:
+        elif gap <= related_within:
             tier = "related"
-        elif gap <= POSSIBLE_WITHIN:
+        elif gap <= possible_within:
             tier = "possible"
         else:
             break
@@ -149,12 +187,14 @@ def same_chapter(a: Hit, b: Hit) -> bool:
     return (a.passage.document, a.passage.chapter_no) == (b.passage.document, b.passage.chapter_no)
 
 
-def judge(searcher: Searcher, question: str | Query, hits: list[Hit]) -> tuple[bool, tuple[str, ...]]:
-    """(whether the plan covers the question, names in it the plan never mentions)."""
+def judge(searcher: Searcher, question: str | Query, hits: list[Hit], own: Query | None = None
+          ) -> tuple[bool, tuple[str, ...]]:
+    """(whether the plan covers the question, names in it the plan never mentions); `own` is a
+    follow-up's own words, from which what it asks for is read (rules.covered_by)."""
     query = question if isinstance(question, Query) else analyze(question)
     coverage = searcher.coverage(query)
-    unknown = unknown_names(query, coverage.corpus_text)
-    return bool(hits) and not unknown and covered_by(query, hits, coverage), unknown
+    unknown = unknown_names(query, coverage.corpus_text, searcher.terms.get("english", {}).keys())
+    return bool(hits) and not unknown and covered_by(query, hits, coverage, own), unknown
 
 
 def highlight(text: str, terms: tuple[str, ...]) -> list[tuple[str, bool]]:

@@ -42,10 +42,29 @@ def read_with_previous(question: str, previous: str | None) -> str:
     return question
 
 
+# A quantity question word ("几所", "多少个", "how many") and the thing counted after it: the object
+# a new topic replaces ("今年新开几所公办幼儿园？" + "那托育呢？" asks how much 托育, not how many 幼儿园).
+_COUNTED = re.compile(r"(?:几|多少)[个所家条座项宗名张辆台栋处届期万]?(?P<object>[\u4e00-\u9fff]+)"
+                      r"|\bhow (?:many|much) (?P<object_en>[a-z ]+?)(?= (?:will|are|is|do|does|can|did)\b|[?？.]|$)",
+                      re.IGNORECASE)
+
+
+# What an English question is about: "What does the plan say about kindergartens?".
+_ABOUT = re.compile(r"\s*\b(?:about|for|regarding)\b[^?？.]*", re.IGNORECASE)
+
+
 def frame(question: str) -> str:
-    """The last question without its topic: "通清路什么时候通车？" -> "什么时候通车？"."""
+    """The last question without its topic or the thing it counts, which a new topic replaces:
+    "通清路什么时候通车？" -> "什么时候通车？", "今年新开几所公办幼儿园？" -> "多少？"."""
     m = _FRAME.search(question, 1)
-    return question[m.start():] if m else ""
+    rest = question[m.start():] if m else ""
+    rest = _ABOUT.sub("", rest)
+    counted = _COUNTED.search(rest)
+    if counted:
+        if counted.group("object"):
+            return rest[: counted.start()] + "多少" + rest[counted.end():]
+        return rest[: counted.start("object_en")] + rest[counted.end("object_en"):].lstrip()
+    return rest
 
 
 def _content(question: str) -> str:

@@ -10,6 +10,8 @@ import re
 import unicodedata
 
 from planqa.index.lexical import DATA, read_words
+from planqa.index.query import ASKS_NUMBER as _ASKS_NUMBER
+from planqa.index.query import STATES_NUMBER as _STATES_NUMBER
 from planqa.index.query import Query
 from planqa.index.search import Coverage, Hit
 from planqa.index.text import arabic_numerals, normalize
@@ -22,11 +24,6 @@ MIN_Z_ENGLISH = 2.0
 STRONG_BM25 = 4.0
 # Below this many passages a z-score against the rest of the plan means nothing.
 MIN_BACKGROUND = 30
-
-LIST = re.compile(
-    r"哪些|有(?:什么|啥)(?:安排|举措|措施|项目|任务|工作|实事|活动|合作|打算|计划|动作|新安排|变化)|(?:做|干|搞)(?:什么|啥|哪些)"
-    r"|都有(?:什么|啥)|分别|列出|清单|what (?:are|will be) the|what is the plan doing|which \w+s\b|list (?:the|all)"
-    r"|what (?:projects|measures|steps|plans)", re.IGNORECASE)
 
 GENERIC_PLACES = read_words("generic_places.txt")
 # One phrase a line ("next year").
@@ -42,10 +39,8 @@ _CODE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9.+]*[A-Z0-9](?![A-Za-z0-9])|[A-
 _EN_PLACE = re.compile(r"\b([A-Z][a-z]+) (?:district|county|city)\b")
 # A question that asks for a number is not answered by a passage that states none, and one that
 # asks for money is not answered by a passage without an amount in 元.
-_ASKS_NUMBER = re.compile(r"多少|几[个所家条座项名张辆天年万]|几$|how many|how much|what (?:is the )?(?:number|share|percentage)")
 _ASKS_MONEY = re.compile(r"多少钱|资金|经费|费用|收费|价格|均价|房价|票价|门票|预算|补贴|投资额|挣|工资|收入|什么价|交多少"
                          r"|budget|cost|price|rent|fee|subsid|funding|income|salary")
-_STATES_NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万]+(?=[家个所座条宗项名人万千亿米平辆台栋处届期])")
 _ASKS_UNIT = re.compile(r"(?:多少|几)(?P<unit>[个所家条座项名张辆台栋处届期宗天])")
 # Asks for a day or a date the plan would have to state: "哪天", "几月几号", "on what date".
 _ASKS_DAY = re.compile(r"哪天|哪一天|几月|几号|几日|具体日期|什么日子|开幕日|what date|which day|on what day")
@@ -58,11 +53,12 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 def is_list_question(query: Query) -> bool:
     """Asks for several things ("有哪些安排", "都做什么", "what are the …")."""
-    return bool(LIST.search(query.norm))
+    return query.is_list
 
 
-def unknown_names(query: Query, corpus_text: str) -> tuple[str, ...]:
-    """Places, codes and times in a question that the plan never mentions."""
+def unknown_names(query: Query, corpus_text: str, known: frozenset[str] | set[str] = frozenset()) -> tuple[str, ...]:
+    """Places, codes and times in a question that the plan never mentions (`known`: lower-case
+    words the index's English bridge maps to the plan's words, such as the acronym "ai")."""
     found = []
     if query.han:
         for tok in dict.fromkeys(query.tokens):
@@ -71,7 +67,8 @@ def unknown_names(query: Query, corpus_text: str) -> tuple[str, ...]:
                     and tok not in GENERIC_PLACES and m.group("stem") not in GENERIC_PLACES):
                 found.append(tok)
         wide = unicodedata.normalize("NFKC", query.text)
-        found += [c for c in dict.fromkeys(_CODE.findall(wide)) if normalize(c) not in corpus_text]
+        found += [c for c in dict.fromkeys(_CODE.findall(wide))
+                  if normalize(c) not in corpus_text and not (c.isalpha() and c.lower() in known)]
     else:
         found += [m for m in dict.fromkeys(_EN_PLACE.findall(query.text))]
         found += [c for c in dict.fromkeys(re.findall(r"\b(?:19|20)\d\d\b", query.text)) if c not in corpus_text]
@@ -79,11 +76,14 @@ def unknown_names(query: Query, corpus_text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def covered_by(query: Query, hits: list[Hit], coverage: Coverage) -> bool:
-    """Whether the best passage is a real match, not just the least bad one."""
+def covered_by(query: Query, hits: list[Hit], coverage: Coverage, own: Query | None = None) -> bool:
+    """Whether the best passage is a real match, not just the least bad one.
+
+    `own` is a follow-up's own words (`query` being what it was read as, with the question
+    before): what it asks for (a number, a day, money, a person) is read from its own words."""
     top = hits[0]
-    asked = query.norm
     words = query.tokens
+    asked = (own or query).norm
     # The best of a hundred-odd cosines stands out by two deviations by chance alone, so the
     # z-score below cannot tell a question that says nothing ("的", "123", "x": no content words,
     # only numbers, one letter) from a real one: such a question is answered only by a passage
@@ -91,7 +91,7 @@ def covered_by(query: Query, hits: list[Hit], coverage: Coverage) -> bool:
     if not words:
         return False
     stated = arabic_numerals(normalize(top.passage.text))
-    if not any(ch.isalpha() for ch in asked) or len("".join(words)) < 2:
+    if not any(ch.isalpha() for ch in query.norm) or len("".join(words)) < 2:
         return all(w in stated for w in words)
     if _ASKS_MONEY.search(asked) and "元" not in top.passage.text:
         return False

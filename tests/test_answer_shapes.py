@@ -18,6 +18,11 @@ from planqa.qa.rules import is_list_question, unknown_names
     ("东六环入地改造什么时候通车？", "What about the Line 22 subway?", "the Line 22 subway 什么时候通车？"),
     ("东六环入地改造什么时候通车？", "今年新建多少家养老服务驿站？", "今年新建多少家养老服务驿站？"),
     (None, "那托育呢？", "那托育呢？"),
+    # the new topic replaces the thing counted: only the frame (多少, 今年, 什么时候…) is kept
+    ("今年新开几所公办幼儿园？", "那托育呢？", "托育 多少？"),
+    ("今年要增加多少个学位？", "那托位呢？", "托位 要增加多少？"),
+    ("养老驿站今年新建多少家？", "那幼儿园呢？", "幼儿园 今年新建多少？"),
+    ("What does the plan say about kindergartens?", "What about childcare places?", "childcare places does the plan say?"),
 ])
 def test_follow_up_is_read_with_the_question_before(previous, question, read):
     assert read_with_previous(question, previous) == read
@@ -26,6 +31,7 @@ def test_follow_up_is_read_with_the_question_before(previous, question, read):
 def test_frame_drops_the_topic():
     assert frame("通清路什么时候通车？") == "什么时候通车？"
     assert frame("运河有戏") == ""
+    assert frame("今年新开几所公办幼儿园？") == "多少？"
 
 
 @pytest.mark.parametrize("question, expected", [

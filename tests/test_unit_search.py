@@ -60,10 +60,10 @@ def test_ties_are_broken_by_position_in_the_plan(flat):
     assert label_of(flat.search("任何问题", k=3, mode="hybrid")) == PLAN_ORDER[:3]  # no keyword: dense alone
 
 
-def test_fusion_adds_a_bounded_keyword_bonus(flat):
+def test_hand_fusion_adds_a_bounded_keyword_bonus(flat):
     # The cosines tie everywhere, so the keyword side decides: 公园 and 新建 are each in one sentence
     # (same idf) and the shorter sentence, 1.2.2, scores higher; sentences without a keyword tie, in plan order.
-    hits = flat.search("新建公园", k=7, mode="hybrid")
+    hits = flat.search("新建公园", k=7, mode="hand")
     assert label_of(hits) == ["1.2.2", "2.1.1", "1.1.1", "1.1.2", "1.2.1", "2.1.2", "2.2.1"]
     assert [h.terms for h in hits] == [("公园",), ("新建",)] + [()] * 5
     assert all(h.dense == 1.0 for h in hits) and all(h.lexical == 0.0 for h in hits[2:])
