@@ -91,7 +91,8 @@ def answer_messages(a: Answer, passages: list[Passage], examples: list[str]) -> 
             lead = f"<div class='planqa-widened'><b>{esc(head)}</b>。{esc(rest)}</div>"
         if a.kind == "list":
             return [lead] + _grouped(a, tiers, passages)
-        return [lead] + [_tier_label(t) + hit_message(h, passages, i) for i, (h, t) in enumerate(zip(a.hits, tiers), 1)]
+        return [lead] + [(_tier_label(t) if t != prev else "") + hit_message(h, passages, i)
+                         for i, (h, t, prev) in enumerate(zip(a.hits, tiers, ("",) + tiers), 1)]
     lines = [f"<div class='planqa-none'><b>{esc(a.message)}</b>"]
     chapters = list(dict.fromkeys(h.passage.chapter_label for h in a.hits))[:3]
     if chapters:
@@ -108,17 +109,23 @@ def _tier_label(tier: str) -> str:
 
 
 def _grouped(a: Answer, tiers: tuple[str, ...], passages: list[Passage]) -> list[str]:
-    """A list answer: one message per section, its title then its quotes, sections in plan order."""
-    ranked = {h.passage.id: i for i, h in enumerate(a.hits, 1)}
+    """A list answer: one message per section, its title (a heading) then its quotes, sections in
+    plan order; quotes numbered 1, 2, 3 in the order shown, a tier label once where a tier starts."""
     groups: dict[tuple, list] = {}
     for h, t in sorted(zip(a.hits, tiers), key=lambda ht: ht[0].passage.position):
         p = h.passage
         groups.setdefault((p.document, p.chapter_no, p.section_no), []).append((h, t))
-    out = []
+    out, number, shown_tier = [], 0, "best"
     for items in groups.values():
         p = items[0][0].passage
-        title = f"<div class='planqa-section'>{esc(p.section or p.chapter_label)}</div>"
-        out.append(title + "".join(_tier_label(t) + hit_message(h, passages, ranked[h.passage.id]) for h, t in items))
+        parts = [f"<div class='planqa-section' role='heading' aria-level='3'><b>{esc(p.section or p.chapter_label)}</b></div>"]
+        for h, t in items:
+            number += 1
+            if t != shown_tier and t != "best":
+                parts.append(_tier_label(t))
+                shown_tier = t
+            parts.append(hit_message(h, passages, number))
+        out.append("".join(parts))
     return out
 
 
