@@ -293,8 +293,8 @@ def test_parsing_is_linear_in_the_plans_size():
         assert len(passages) == n
         return best
 
-    small, large = seconds(2_000), seconds(8_000)
-    assert large / small < 8, (small, large)
+    small, large = seconds(2_500), seconds(10_000)
+    assert large / small < 7, (small, large)  # measured: 3.3 now; 9.3 at 2,000/8,000 with the old rescan
     labels = [p.label for p in parse_text(plan_of(1_000), "d")]
     assert labels[:2] == ["1.1.1", "1.2.1"] and labels[999] == "1.1.2"  # section 1 again: its count continues
 
