@@ -1,5 +1,5 @@
-"""Shared fixtures: the real plan and one real index of it (built once per session), and a tiny
-inline plan indexed with the fake embedder of tests/fakes.py for the fast layer."""
+"""Shared fixtures: the real plan and one real index of it (built once per session); a tiny inline
+plan indexed with the fake encoders of tests/fakes.py for the fast layer; the layers' markers."""
 from __future__ import annotations
 
 import contextlib
