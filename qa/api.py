@@ -2,6 +2,7 @@
 
     GET /api/ask?q=…&k=…&chapter=…          the object `planqa ask --json` prints
     GET /api/commitments?chapter=&q=&milestone=&quantified=   {"count": n, "rows": [...]}
+    GET /api/commitments.csv?…  and  .xlsx?…  the same rows as the file the 承诺清单 tab downloads
 
 Behind the page's login when one is set (the page's session cookie, or HTTP Basic with the same
 user and password); 401 otherwise. Errors are JSON, {"error": message}: 400 for bad input, 503
@@ -16,6 +17,7 @@ import inspect
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from planqa.index.errors import InputError, PlanQAError
 from planqa.index.records import Passage
@@ -89,20 +91,27 @@ def commitment_rows(passages: list[Passage], chapter: str | None = None, q: str 
     chapter_no = _int("chapter", chapter, None, 0, _last_chapter(passages))
     keyword, mark = _text("q", q), _text("milestone", milestone)
     only_quantified = _flag("quantified", quantified)
-    from . import commitments as c
+    from .commitments import commitment_dicts
 
-    if hasattr(c, "commitment_dicts"):
-        rows = c.commitment_dicts(passages, chapter=chapter_no, keyword=keyword, milestone=mark,
-                                  quantified_only=only_quantified)
-    else:  # until the commitments module exports its dicts: the table's own rows, by column
-        rows = [
-            {"id": r.id, "chapter": r.chapter, "section": r.section, "reference": r.reference,
-             "actions": list(r.actions), "quantities": [x.text for x in r.quantities], "places": list(r.places),
-             "quantified": r.quantified, "quote": r.quote}
-            for r in c.commitments(passages, chapter=chapter_no, grep=keyword)
-            if (r.quantified or not only_quantified) and (mark is None or mark in r.quote)
-        ]
+    rows = commitment_dicts(passages, chapter=chapter_no, keyword=keyword, milestone=mark, quantified_only=only_quantified)
     return {"count": len(rows), "rows": rows}
+
+
+def commitment_file(passages: list[Passage], store, ext: str, chapter: str | None = None, q: str | None = None,
+                    milestone: str | None = None, quantified: str | None = None) -> tuple[Path, str]:
+    """GET /api/commitments.csv|.xlsx: (the file, the name the download gets), written once per filter
+    into planqa's downloads folder (qa/downloads.py). Raises InputError for bad input."""
+    from .export import download_name, to_csv, to_xlsx
+    from .commitments import commitments
+
+    chapter_no = _int("chapter", chapter, None, 0, _last_chapter(passages))
+    keyword, mark = _text("q", q), _text("milestone", milestone)
+    only_quantified = _flag("quantified", quantified)
+    rows = commitments(passages, chapter=chapter_no, keyword=keyword, milestone=mark, quantified_only=only_quantified)
+    name = download_name(chapter_no, keyword, mark, only_quantified, ext)
+    writer = to_csv if ext == "csv" else to_xlsx
+    key = f"{ext}|{chapter_no}|{keyword}|{mark}|{only_quantified}"
+    return store.path(key, name, lambda path: writer(rows, path)), name
 
 
 def _basic(header: str | None) -> tuple[str, str] | None:
@@ -137,11 +146,22 @@ async def logged_in(request) -> bool:
     return expected is not None and hmac.compare_digest(password.encode(), str(expected).encode())
 
 
-def api_routes(searcher: Searcher) -> list:
-    """The API's routes, to place before Gradio's own (FastAPI `routes=`)."""
+MEDIA = {"csv": "text/csv; charset=utf-8",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def api_routes(searcher: Searcher, downloads: Path | None = None) -> list:
+    """The API's routes, to place before Gradio's own (FastAPI `routes=`). `downloads`: the folder
+    the CSV/XLSX files are written to (emptied now; planqa's cache folder in a server)."""
+    import tempfile
+
     from fastapi import APIRouter, Request
-    from fastapi.responses import JSONResponse
+    from fastapi.responses import FileResponse, JSONResponse
     from starlette.concurrency import run_in_threadpool
+
+    from .downloads import Downloads
+
+    store = Downloads(downloads or Path(tempfile.mkdtemp(prefix="planqa-downloads-")))
 
     slots = threading.BoundedSemaphore(API_CONCURRENCY)
 
@@ -153,11 +173,11 @@ def api_routes(searcher: Searcher) -> list:
         finally:
             slots.release()
 
-    async def run(request: Request, work: Callable[[], dict]) -> JSONResponse:
+    async def run(request: Request, work: Callable[[], dict], respond: Callable = JSONResponse):
         if not await logged_in(request):
             return JSONResponse({"error": LOGIN}, status_code=401, headers={"WWW-Authenticate": 'Basic realm="planqa"'})
         try:
-            return JSONResponse(await run_in_threadpool(guarded, work))
+            return respond(await run_in_threadpool(guarded, work))
         except InputError as e:
             return JSONResponse({"error": str(e)}, status_code=400)
         except Busy as e:
@@ -176,5 +196,19 @@ def api_routes(searcher: Searcher) -> list:
     async def api_commitments(request: Request, chapter: str | None = None, q: str | None = None,
                               milestone: str | None = None, quantified: str | None = None):
         return await run(request, lambda: commitment_rows(searcher.passages, chapter, q, milestone, quantified))
+
+    def file_route(ext: str):
+        def send(found: tuple[Path, str]) -> FileResponse:
+            path, name = found
+            return FileResponse(path, media_type=MEDIA[ext], filename=name)
+
+        async def api_commitments_file(request: Request, chapter: str | None = None, q: str | None = None,
+                                       milestone: str | None = None, quantified: str | None = None):
+            return await run(request, lambda: commitment_file(searcher.passages, store, ext, chapter, q, milestone,
+                                                              quantified), send)
+        return api_commitments_file
+
+    for ext in MEDIA:
+        router.add_api_route(f"/api/commitments.{ext}", file_route(ext), methods=["GET"])
 
     return list(router.routes)

@@ -6,14 +6,10 @@ first quote in view and gives screen readers plain-text labels.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import tempfile
-import threading
 import time
-from functools import lru_cache, partial
-from pathlib import Path
+from functools import partial
 
 from planqa.index.errors import InputError, PlanQAError
 from planqa.index.search import Searcher
@@ -246,46 +242,15 @@ def chat_turn(searcher: Searcher, delay: float, message: str, history: list | No
     yield new_history, gr.skip(), new_history, asked, gr.Button(value=SEND, variant="primary")
 
 
-def commitment_rows(searcher: Searcher, chapter: int | None, keyword: str | None) -> list[list[str]]:
-    from .commitments import as_rows, commitments
-
-    rows = commitments(searcher.passages, chapter=chapter_value(chapter), grep=(keyword or "").strip() or None)
-    return as_rows(rows)
-
-
-def commitments_csv(searcher: Searcher, chapter: int | None, keyword: str | None) -> str:
-    """The filtered commitments as a CSV file (UTF-8 with BOM) to download."""
-    from .commitments import commitments, to_csv
-
-    word = (keyword or "").strip() or None
-    rows = commitments(searcher.passages, chapter=chapter_value(chapter), grep=word)
-    # One file per filter, rewritten in place: typing in the keyword box must not pile up files.
-    digest = hashlib.sha1(f"{chapter}|{word}".encode()).hexdigest()[:12]
-    folder = _csv_folder() / digest
-    folder.mkdir(exist_ok=True)
-    path = folder / "planqa-commitments.csv"  # the name the user's download gets
-    tmp = folder / f".{threading.get_ident()}.tmp"
-    to_csv(rows, tmp)
-    os.replace(tmp, path)
-    return str(path)
-
-
-@lru_cache(maxsize=1)
-def _csv_folder() -> Path:
-    return Path(tempfile.mkdtemp(prefix="planqa-csv-"))
-
-
-def build_app(searcher: Searcher, answer_delay: float = 0.0, cache: Path | None = None):
-    """The Gradio Blocks app for one loaded index (`answer_delay`: seconds added to every answer, for tests;
-    `cache`: planqa's cache folder, where the commitments tab writes its downloads)."""
+def build_app(searcher: Searcher, answer_delay: float = 0.0):
+    """The Gradio Blocks app for one loaded index (`answer_delay`: seconds added to every answer, for tests)."""
     import gradio as gr
 
     from .commitments_tab import commitments_tab
 
     choices = chapter_choices(searcher)
     title = searcher.passages[0].doc_title
-    # delete_cache: Gradio's copies of served files (the CSV downloads) are swept hourly.
-    with gr.Blocks(title=f"planqa · {title}", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
+    with gr.Blocks(title=f"planqa · {title}", analytics_enabled=False) as demo:
         gr.Markdown(f"### planqa · {esc(title)}\n回答均为计划原句，附章节出处；计划没有写的，会直说没有。",
                     elem_id="planqa-header")
         with gr.Tab("问答"):
@@ -310,7 +275,7 @@ def build_app(searcher: Searcher, answer_delay: float = 0.0, cache: Path | None 
                   api_name=False, trigger_mode="always_last", show_progress="minimal", show_progress_on=[chat])
             # Gradio's clear button (清除) empties the chat: a new conversation, nothing to follow up on.
             chat.clear(lambda: ([], None), outputs=[history, previous], api_name=False, queue=False)
-        commitments_tab(searcher, cache)
+        commitments_tab(searcher)
         with gr.Tab("计划全文"):
             gr.HTML(outline_html(searcher.passages), elem_id="planqa-outline", padding=False)
     demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE, api_open=False)
@@ -323,7 +288,7 @@ def launch(searcher: Searcher, settings: Settings, host: str = "127.0.0.1", port
     Checked against a running server by tests/test_security.py; deploying: docs/deploy.md.
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    # Gradio keeps served files (the CSV downloads, and any upload) in /tmp/gradio by default, a
+    # Gradio keeps the files it serves (any upload, were one accepted) in /tmp/gradio by default, a
     # shared folder another local user can create first and fill; it serves whatever is in it.
     # Components read this when they are created, so it is set before build_app.
     os.environ.setdefault("GRADIO_TEMP_DIR", str(settings.cache / "gradio"))
@@ -340,8 +305,9 @@ def launch(searcher: Searcher, settings: Settings, host: str = "127.0.0.1", port
     from .security import guarded_app, own_origins
 
     origins = own_origins(host, port, settings.allowed_origins)  # a bad PLANQA_ALLOWED_ORIGINS stops here
-    demo = build_app(searcher, answer_delay=settings.answer_delay, cache=settings.cache)
-    app_kwargs = {"exception_handlers": {FnIndexInferError: not_found}, "routes": api_routes(searcher)}
+    demo = build_app(searcher, answer_delay=settings.answer_delay)
+    routes = api_routes(searcher, downloads_dir(settings.cache))
+    app_kwargs = {"exception_handlers": {FnIndexInferError: not_found}, "routes": routes}
     demo.launch(
         server_name=host, server_port=port, share=False, show_error=False,
         # The page takes no uploads, but Gradio's /upload route is always there: refuse any file.
@@ -349,9 +315,8 @@ def launch(searcher: Searcher, settings: Settings, host: str = "127.0.0.1", port
         enable_monitoring=False, mcp_server=False, run_history=False, ssr_mode=False, pwa=False,
         auth=settings.auth, auth_message="planqa：请登录", footer_links=["gradio"], quiet=True,
         prevent_thread_lock=not block, css=CSS, js=PAGE_JS,
-        # the commitments tab's CSV/XLSX files (qa/downloads.py), which Gradio copies into its cache to serve
-        allowed_paths=[str(downloads_dir(settings.cache))],
-        # The JSON API (qa/api.py) comes first in the routing table, behind the same login.
+        # The JSON API and the commitments downloads (qa/api.py) come first in the routing table,
+        # behind the same login.
         app_kwargs=app_kwargs,
         # qa/security.py stands in front of all of it: origins, cookies, login-only routes, password
         # backoff, uploads. No static workers: they would serve files around it.

@@ -1,18 +1,19 @@
 """The 承诺清单 tab: filters, counts per milestone per chapter, the commitments, CSV and XLSX downloads.
 
-`commitments_tab(searcher, cache)` builds the tab inside the caller's gr.Blocks; the handlers are
-plain functions of the filter values that tests call directly.
+`commitments_tab(searcher)` builds the tab inside the caller's gr.Blocks; the handlers are plain
+functions of the filter values that tests call directly. The downloads are links to the server's
+own routes (`/api/commitments.csv|.xlsx`, qa/api.py) with the filter in the query, so no reply of
+the page carries a file or a server path.
 """
 from __future__ import annotations
 
-import tempfile
-from functools import lru_cache, partial
-from pathlib import Path
+import html
+from functools import partial
+from urllib.parse import urlencode
 
 from .commitments import chapters, commitments
 from .commitments_view import CSS, counts_html, list_html
-from .downloads import Downloads, downloads_dir
-from .export import download_name, to_csv, to_xlsx
+from .export import download_name
 
 ALL = "all"
 MILESTONE_CHOICES = [
@@ -50,27 +51,33 @@ def view(passages, chapter, keyword, milestone, quantified) -> tuple[str, str]:
     return CSS + caption + counts_html(spread, chapters(passages)), summary + list_html(rows)
 
 
-def download(passages, store: Downloads, ext: str, chapter, keyword, milestone, quantified) -> str:
-    """The filtered commitments as a CSV or XLSX file named after the filter (written once per filter)."""
+def download_query(chapter, keyword, milestone, quantified) -> str:
+    """The query string of /api/commitments.csv|.xlsx for the filters (the API's own parameter names)."""
     f = filters(chapter, keyword, milestone, quantified)
-    name = download_name(f["chapter"], f["keyword"], f["milestone"], f["quantified_only"], ext)
-    writer = to_csv if ext == "csv" else to_xlsx
-    key = f"{ext}|{sorted(f.items())}"
-    return str(store.path(key, name, lambda path: writer(commitments(passages, **f), path)))
+    params = {"chapter": f["chapter"], "q": f["keyword"], "milestone": f["milestone"],
+              "quantified": "true" if f["quantified_only"] else None}
+    return urlencode({k: v for k, v in params.items() if v is not None})
 
 
-@lru_cache(maxsize=4)
-def _fallback_store() -> Downloads:
-    # No cache folder given (tests building the page): one private folder for this process.
-    return Downloads(Path(tempfile.mkdtemp(prefix="planqa-downloads-")))
+def download_links(chapter, keyword, milestone, quantified) -> str:
+    """Two links that download the filtered commitments, named after the filter (relative URLs, so
+    they work under a path prefix behind a proxy; the browser sends the page's login cookie)."""
+    f = filters(chapter, keyword, milestone, quantified)
+    query = download_query(chapter, keyword, milestone, quantified)
+    links = []
+    for ext, label in (("csv", "下载 CSV（筛选结果）"), ("xlsx", "下载 Excel（筛选结果）")):
+        name = download_name(f["chapter"], f["keyword"], f["milestone"], f["quantified_only"], ext)
+        href = f"api/commitments.{ext}" + (f"?{query}" if query else "")
+        links.append(f"<a class='c-download' id='planqa-c-{ext}' href='{html.escape(href)}' "
+                     f"download='{html.escape(name)}'>{label}</a>")
+    return "<div class='c-downloads'>" + "".join(links) + "</div>"
 
 
-def commitments_tab(searcher, cache: Path | None = None):
-    """Build the 承诺清单 tab inside the current gr.Blocks. `cache`: planqa's cache folder (Settings.cache)."""
+def commitments_tab(searcher):
+    """Build the 承诺清单 tab inside the current gr.Blocks."""
     import gradio as gr
 
     passages = searcher.passages
-    store = Downloads(downloads_dir(cache)) if cache is not None else _fallback_store()
     counts0, list0 = view(passages, ALL, "", "", False)
     with gr.Tab("承诺清单", elem_id="planqa-ctab"):
         gr.Markdown("计划中的每一句任务：承诺到什么程度（投用 > 完工 > 开工 > 具备条件 > 只是推进）、对象、数量、地点、期限，"
@@ -84,17 +91,13 @@ def commitments_tab(searcher, cache: Path | None = None):
                                 scale=2, min_width=220, max_length=50, elem_id="planqa-c-word")
         with gr.Row():
             c_quant = gr.Checkbox(label="只看有量化目标的", value=False, elem_id="planqa-c-quant")
-            c_csv = gr.DownloadButton("下载 CSV（筛选结果）", value=download(passages, store, "csv", ALL, "", "", False),
-                                      elem_id="planqa-c-csv", min_width=150)
-            c_xlsx = gr.DownloadButton("下载 Excel（筛选结果）", value=download(passages, store, "xlsx", ALL, "", "", False),
-                                       elem_id="planqa-c-xlsx", min_width=150)
+            links = gr.HTML(download_links(ALL, "", "", False), elem_id="planqa-c-downloads")
         counts = gr.HTML(counts0, elem_id="planqa-c-counts")
         listing = gr.HTML(list0, elem_id="planqa-commitments")
         inputs = [c_chapter, c_word, c_milestone, c_quant]
         events = [c_chapter.change, c_milestone.change, c_quant.change, c_word.submit, c_word.change]
         gr.on(events, partial(view, passages), inputs=inputs, outputs=[counts, listing], api_name=False,
               show_progress="hidden", trigger_mode="always_last")
-        for button, ext in ((c_csv, "csv"), (c_xlsx, "xlsx")):
-            gr.on(events, partial(download, passages, store, ext), inputs=inputs, outputs=button, api_name=False,
-                  show_progress="hidden", trigger_mode="always_last")
-    return c_chapter, c_milestone, c_word, c_quant, c_csv, c_xlsx
+        gr.on(events, download_links, inputs=inputs, outputs=links, api_name=False, show_progress="hidden",
+              trigger_mode="always_last")
+    return c_chapter, c_milestone, c_word, c_quant, links

@@ -37,6 +37,10 @@ CSS = """
 #planqa-ctab .none { color: #999; }
 #planqa-ctab .c-caption { color: #555; font-size: 0.9em; margin: 0; }
 #planqa-ctab .c-summary { margin: 4px 0; }
+#planqa-ctab .c-downloads { display: flex; flex-wrap: wrap; gap: 8px; }
+#planqa-ctab .c-download { display: inline-block; padding: 8px 16px; border: 1px solid #d9d9d9; border-radius: 6px;
+  background: #f5f5f5; color: #222; font-weight: 600; text-decoration: none; }
+#planqa-ctab .c-download:hover, #planqa-ctab .c-download:focus { background: #e6f4ff; border-color: #1677ff; }
 #planqa-ctab .c-summary span { padding: 0 2px; }
 @media (max-width: 600px) {
   #planqa-ctab .c-list { display: block; border-top: none; }

@@ -5,6 +5,8 @@ The fast tests mount the routes on a bare FastAPI app over the tiny plan; the sl
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import os
 import subprocess
@@ -24,8 +26,8 @@ from planqa.qa.limits import MAX_K
 from planqa.qa.render import answer_json
 
 
-def client_for(searcher, auth=None) -> TestClient:
-    app = FastAPI(routes=api.api_routes(searcher))
+def client_for(searcher, auth=None, downloads=None) -> TestClient:
+    app = FastAPI(routes=api.api_routes(searcher, downloads))
     app.auth, app.tokens, app.cookie_id = auth, {"good-token": "staff"}, "c1"  # as Gradio's App carries them
     return TestClient(app)
 
@@ -92,12 +94,37 @@ def test_commitments_bad_input_is_a_400(client, params, message):
     assert (r.status_code, r.json()) == (400, {"error": message})
 
 
+def test_commitments_download_as_csv_and_xlsx_named_after_the_filter(tiny, tmp_path):
+    from openpyxl import load_workbook
+
+    c = client_for(tiny, downloads=tmp_path / "downloads")
+    params = {"chapter": "2", "q": "养老服务驿站", "quantified": "true"}
+    r = c.get("/api/commitments.csv", params=params)
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
+    name = "承诺清单_第2章_有量化目标_养老服务驿站"
+    assert r.headers["content-disposition"] == "attachment; filename*=utf-8''" + urllib.parse.quote(name + ".csv")
+    assert r.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert len(rows) == 2 and rows[1][8:10] == ["新建10家养老服务驿站。", "plan:2.1-b56955"]
+    r = c.get("/api/commitments.xlsx", params=params)
+    assert r.status_code == 200 and urllib.parse.quote(name + ".xlsx") in r.headers["content-disposition"]
+    (tmp_path / "got.xlsx").write_bytes(r.content)
+    sheet = list(load_workbook(tmp_path / "got.xlsx").active.iter_rows(values_only=True))
+    assert [row[8] for row in sheet[1:]] == ["新建10家养老服务驿站。"]
+    # Written once per filter, into the downloads folder; no reply names it.
+    assert len(list((tmp_path / "downloads").iterdir())) == 2
+    assert str(tmp_path) not in r.headers.get("content-disposition", "")
+    assert c.get("/api/commitments.csv", params={"chapter": "9"}).json() == {
+        "error": "chapter must be from 0 to 2, got 9"}
+
+
 def test_login_cookie_or_basic_auth_or_401(tiny):
     c = client_for(tiny, auth={"staff": "s3cret"})
     r = c.get("/api/ask", params={"q": "养老"})
     assert (r.status_code, r.json()["error"]) == (401, api.LOGIN)
     assert r.headers["www-authenticate"] == 'Basic realm="planqa"'
     assert c.get("/api/commitments").status_code == 401
+    assert c.get("/api/commitments.csv").status_code == 401
     assert c.get("/api/ask", params={"q": "养老"}, headers=basic("staff", "wrong")).status_code == 401
     assert c.get("/api/ask", params={"q": "养老"}, headers={"Authorization": "Basic %%%"}).status_code == 401
     assert c.get("/api/ask", params={"q": "养老"}, headers=basic("staff", "s3cret")).status_code == 200

@@ -118,8 +118,9 @@ def check_downloads(page, tmp_path) -> None:
 
 
 def check_copy(page) -> None:
+    page.evaluate("window.planqaCopied = null")
     page.locator("#planqa-commitments .c-row").nth(1).locator(".planqa-copy").click()
-    copied = page.evaluate("window.planqaCopied")
+    copied = page.wait_for_function("window.planqaCopied", timeout=10_000).json_value()  # set once the clipboard took it
     assert copied.startswith("新建10家养老服务驿站。\n——《2024年工作的总体思路和主要任务》第六部分【")
     assert copied.endswith("› 2、全面促进社会保障体系普惠共享，编号 " + pid("6.2.3").split(":", 1)[1])
 

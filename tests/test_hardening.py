@@ -11,7 +11,6 @@ import errno
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -600,7 +599,7 @@ def test_no_response_carries_a_server_path(open_server, index_root):
                   "/api/commitments": c.get("/api/commitments", params={"q": "养老"}).text,
                   "chat": chat(c, "今年新建多少家养老服务驿站？")[0]}
         for dep in config["dependencies"]:  # every event the page can fire, with its inputs' defaults
-            if not dep.get("api_name") or dep.get("queue") is False or dep["id"] in downloads(config):
+            if not dep.get("api_name") or dep.get("queue") is False:
                 continue
             values = [next((x.get("props", {}).get("value") for x in config["components"] if x["id"] == i), None)
                       for i in dep["inputs"]]
@@ -608,36 +607,23 @@ def test_no_response_carries_a_server_path(open_server, index_root):
             if r.status_code == 200:
                 bodies[f"event {dep['api_name']}"] = c.get(f"/gradio_api/call/{dep['api_name']}/{r.json()['event_id']}").text
     for name, body in bodies.items():
-        body = FILE_DATA.sub("", body)  # Gradio's file payloads: test_the_download_replies_carry_no_server_path
         leaks += [(name, p) for p in server_paths(open_server, index_root) if p in body]
     assert leaks == [], "\n".join(map(str, leaks))
 
 
-# The two fields of a Gradio file payload (FileData) that name the file on the server.
-FILE_DATA = re.compile(r'"path":\s*"[^"]*"|"url":\s*"[^"]*/gradio_api/file=[^"]*"')
-
-
-def downloads(config: dict) -> set[int]:
-    """The events that fill the commitments tab's download button (a file reply)."""
-    button = {x["id"] for x in config["components"] if x["type"] == "downloadbutton"}
-    return {d["id"] for d in config["dependencies"] if set(d["outputs"]) & button}
-
-
 @pytest.mark.subprocess
-@pytest.mark.xfail(strict=True, reason="the CSV and Excel download buttons carry Gradio's file payload, whose path and "
-                   "URL name the server's folder; the commitments tab (issue 10) serves its downloads")
-def test_the_download_replies_carry_no_server_path(open_server, index_root):
+def test_the_downloads_carry_no_server_path(open_server, index_root):
+    """The 承诺清单 tab's downloads are links to /api/commitments.csv|.xlsx: no file payload, no path."""
     with open_server.http() as c:
         config = c.get("/config").json()
-        buttons = [x for x in config["components"] if x["type"] == "downloadbutton"]
-        assert [p for p in server_paths(open_server, index_root) if p in json.dumps(buttons, ensure_ascii=False)] == []
-        events = [d for d in config["dependencies"] if d["id"] in downloads(config)]
-        assert events
-        for dep in events:
-            r = c.post(f"/gradio_api/call/{dep['api_name']}", json={"data": [None] * len(dep["inputs"])})
-            body = c.get(f"/gradio_api/call/{dep['api_name']}/{r.json()['event_id']}").text
-            assert "event: complete" in body
-            assert [p for p in server_paths(open_server, index_root) if p in body] == []
+        assert [x for x in config["components"] if x["type"] in ("downloadbutton", "file")] == []
+        page = json.dumps(config, ensure_ascii=False)
+        assert "api/commitments.csv" in page and "api/commitments.xlsx" in page
+        for ext in ("csv", "xlsx"):
+            r = c.get(f"/api/commitments.{ext}", params={"q": "养老", "milestone": "done"})
+            assert r.status_code == 200
+            shown = r.headers["content-disposition"] + (r.text if ext == "csv" else "")
+            assert [p for p in server_paths(open_server, index_root) if p in shown] == []
 
 
 @pytest.mark.subprocess
