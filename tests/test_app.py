@@ -2,8 +2,6 @@
 limits, the outline. The real plan's index where the real answer matters; the tiny plan otherwise."""
 from __future__ import annotations
 
-import csv
-
 import pytest
 from conftest import pid
 from planqa.index.build import build_index
@@ -16,8 +14,6 @@ from planqa.qa.app import (
     capped_history,
     chapter_choices,
     chapter_value,
-    commitment_rows,
-    commitments_csv,
     echo,
     respond,
 )
@@ -219,30 +215,19 @@ def test_bad_input_gets_a_message_not_an_error(tiny, bad, expected):
 
 
 def test_corpus_text_is_escaped_never_rendered(tmp_path):
-    from fakes import NgramEmbedder
+    from fakes import NgramEmbedder, NgramUse
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "evil.md").write_text(
         "# 计划\n\n## 【第一章】\n\n### 1、公园\n\n新建<script>alert(1)</script>公园**两座**[点我](javascript:x)。\n",
         encoding="utf-8")
-    build_index(seeds, tmp_path / "idx", embedder=NgramEmbedder())
-    s = Searcher.load(tmp_path / "idx", seeds, embedder=NgramEmbedder())
+    build_index(seeds, tmp_path / "idx", embedder=NgramEmbedder(), use=NgramUse())
+    s = Searcher.load(tmp_path / "idx", seeds, embedder=NgramEmbedder(), use=NgramUse())
     html = "".join(assistant(respond(s, "新建公园", [], ALL_CHAPTERS, 5)[0]))
     assert "<script>" not in html and "](" not in html and "**" not in html
     assert "&lt;script&gt;" in html
     assert "<script>" not in outline_html(s.passages)
-
-
-def test_commitments_table_and_csv(searcher):
-    rows = commitment_rows(searcher, 6, "养老服务驿站")
-    assert len(rows) == 1 and rows[0][-3:] == ["新建10家养老服务驿站。", pid("6.2.3"), ""]  # quote, id, notes
-    path = commitments_csv(searcher, 6, "养老")
-    raw = open(path, "rb").read()
-    assert raw.startswith(b"\xef\xbb\xbf")
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        table = list(csv.reader(f))
-    assert [r[-2] for r in table[1:]] == [pid("6.2.2"), pid("6.2.3")]
 
 
 def test_a_ten_quote_answer_fits_the_history_limit(searcher):
