@@ -13,6 +13,7 @@ on all of dev. The test split is never read.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import numpy as np
 from planqa.index.rank import FEATURES, STAGE2, WEIGHTS, Ranker, section_mass
 from planqa.index.search import Searcher
 
-from .metrics import LIST, SINGLE, Question, summarize
+from .metrics import CUT, LIST, SINGLE, Question, summarize
 from .run import load_split, run_question
 
 LAMBDAS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
@@ -129,7 +130,7 @@ def fit(samples: list[Sample], lam: float, measured: str = "") -> Ranker:
     mean, scale = allx.mean(axis=0), allx.std(axis=0)
     scale = np.where(scale > 1e-9, scale, 1.0)
     xs = [(s.x - mean) / scale for s in samples]
-    w1 = _newton(xs, [s.gold for s in samples], lam, len(FEATURES))
+    w1 = _newton(xs, [s.gold for s in samples], lam, allx.shape[1])
     x2 = []
     for s, x in zip(samples, xs):
         s1 = x @ w1
@@ -162,7 +163,7 @@ def _quick(r: Ranker, samples: list[Sample]) -> float:
     return float(np.mean(acc)) + float(np.mean(rec)) if rec else float(np.mean(acc))
 
 
-def cross_validate(searcher: Searcher, questions: list[Question], samples: list[Sample], k: int) -> dict:
+def choose_lambda(questions: list[Question], samples: list[Sample], k: int) -> tuple[float, dict]:
     fold = folds_of(questions, k)
     scores = {}
     for lam in LAMBDAS:
@@ -171,19 +172,147 @@ def cross_validate(searcher: Searcher, questions: list[Question], samples: list[
             r = fit([s for s in samples if fold[s.q.id] != f], lam)
             got.append(_quick(r, [s for s in samples if fold[s.q.id] == f]))
         scores[lam] = float(np.mean(got))
-    best = max(LAMBDAS, key=lambda lam: (round(scores[lam], 6), lam))
+    return max(LAMBDAS, key=lambda lam: (round(scores[lam], 6), lam)), scores
+
+
+def cross_validate(searcher: Searcher, questions: list[Question], samples: list[Sample], k: int,
+                   abstainers: dict | None = None) -> dict:
+    """The whole answer path on each fold's questions with the ranker (and, given its `threshold`,
+    the abstainer) fitted on the other folds."""
+    from planqa.qa import rules
+
+    fold = folds_of(questions, k)
+    best, scores = choose_lambda(questions, samples, k)
     entries: dict[str, dict] = {}
-    saved = searcher.ranker
+    saved, saved_load = searcher.ranker, rules.load_abstainer
     try:
         for f in range(k):
             searcher.ranker = fit([s for s in samples if fold[s.q.id] != f], best)
+            if abstainers is not None:
+                rules.load_abstainer = lambda model=abstainers[f]: model  # type: ignore[assignment]
             for q in questions:
                 if fold[q.id] == f:
-                    entries[q.id] = run_question(searcher, q, "hybrid")
+                    entries[q.id] = run_question(searcher, q, "hybrid" if abstainers is None else "abstainer")
     finally:
-        searcher.ranker = saved
+        searcher.ranker, rules.load_abstainer = saved, saved_load
     metrics = summarize(questions, [entries[q.id] for q in questions])
     return {"lambda": best, "quick": scores, "metrics": metrics}
+
+
+# The learned abstainer (qa/rules.py): L2 of its logistic regression, and the most answerable dev
+# questions it may refuse (out of fold, the certain rules' refusals included).
+ABSTAIN_L2S = (1.0, 3.0, 10.0, 30.0)
+MAX_REFUSED = 0.02
+
+
+@dataclass
+class Judged:
+    """One question's abstention inputs under a cross-validated ranker: refused by a certain rule
+    (an unknown name, a question that says nothing), else the abstainer's features."""
+
+    q: Question
+    ruled: bool
+    x: np.ndarray | None
+
+
+def judged(searcher: Searcher, q: Question) -> Judged:
+    """The answer path up to the abstainer's decision (qa/answer.py: answer, judge)."""
+    from planqa.index.errors import InputError
+    from planqa.index.query import analyze
+    from planqa.qa import rules
+    from planqa.qa.answer import _previous, _search, clean_question, read_with_previous
+
+    try:
+        text = clean_question(q.question)
+    except InputError:
+        return Judged(q, True, None)
+    read = read_with_previous(text, _previous(q.previous))
+    query = analyze(read)
+    own = analyze(text) if read != text else None
+    hits = _search(searcher, query, CUT, "hybrid", q.chapter)
+    coverage = searcher.coverage(query, second=True)
+    english = searcher.terms.get("english", {})
+    if not hits or rules.unknown_names(query, coverage.corpus_text, english.keys()) or rules.says_nothing(query, hits):
+        return Judged(q, True, None)
+    return Judged(q, False, rules.abstain_features(query, hits, coverage, own, english.keys()))
+
+
+def fit_abstainer(items: list[Judged], lam: float = 10.0):
+    """Logistic regression (refuse = the plan does not answer) by Newton's method, standardised."""
+    from planqa.qa.rules import Abstainer
+
+    xs = np.stack([j.x for j in items])
+    y = np.array([0.0 if j.q.answerable else 1.0 for j in items])
+    mean, scale = xs.mean(axis=0), xs.std(axis=0)
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    z = np.hstack([(xs - mean) / scale, np.ones((len(xs), 1))])
+    w = np.zeros(z.shape[1])
+    reg = lam * np.eye(z.shape[1])
+    reg[-1, -1] = 0.0
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-(z @ w)))
+        g = z.T @ (p - y) + reg @ w
+        h = (z * (p * (1 - p))[:, None]).T @ z + reg
+        step = np.linalg.solve(h, g)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return Abstainer(mean, scale, w[:-1], float(w[-1]), 0.5)
+
+
+def threshold_for(probs: list[tuple[Judged, float | None]], max_refused: float = MAX_REFUSED) -> float:
+    """The lowest threshold at which at most `max_refused` of the answerable questions are refused
+    (the certain rules' refusals counted first)."""
+    answerable = [(j, p) for j, p in probs if j.q.answerable]
+    allowed = int(np.floor(max_refused * len(answerable))) - sum(1 for j, _ in answerable if j.ruled)
+    scores = sorted((p for j, p in answerable if not j.ruled), reverse=True)
+    if allowed < 0:
+        return 1.0 + 1e-9
+    # Refuse p >= t: t just above the (allowed+1)-th highest answerable probability.
+    return float(np.nextafter(scores[allowed], 1.0)) if allowed < len(scores) else 0.0
+
+
+def cross_validate_abstainer(searcher: Searcher, questions: list[Question], samples: list[Sample],
+                             lam: float, k: int) -> tuple[float, dict]:
+    """Out-of-fold abstainer probabilities (each fold's ranking and abstainer fitted on the other
+    folds); the threshold chosen on them; abstention recall and answerable refused at it."""
+    fold = folds_of(questions, k)
+    saved = searcher.ranker
+    items: list[Judged] = []
+    try:
+        for f in range(k):
+            searcher.ranker = fit([s for s in samples if fold[s.q.id] != f], lam)
+            items += [judged(searcher, q) for q in questions if fold[q.id] == f]
+    finally:
+        searcher.ranker = saved
+    best = None
+    for a_lam in ABSTAIN_L2S:
+        probs: list[tuple[Judged, float | None]] = []
+        models = {}
+        for f in range(k):
+            models[f] = fit_abstainer([j for j in items if not j.ruled and fold[j.q.id] != f], a_lam)
+            probs += [(j, None if j.ruled else models[f].probability(j.x)) for j in items if fold[j.q.id] == f]
+        t = threshold_for(probs)
+        refused = [(j, j.ruled or p >= t) for j, p in probs]
+        recall = float(np.mean([r for j, r in refused if not j.q.answerable]))
+        if best is None or recall >= best[0]:  # a tie goes to the stronger penalty
+            best = (recall, a_lam, t, models, refused)
+    recall, a_lam, t, models, refused = best
+    ans = [r for j, r in refused if j.q.answerable]
+    return t, {"threshold": round(t, 4), "abstention_recall": round(recall, 3), "l2": a_lam,
+               "answerable_refused": round(float(np.mean(ans)), 3), "ruled": sum(j.ruled for j in items),
+               "items": items, "models": {f: dataclasses.replace(m, threshold=t) for f, m in models.items()}}
+
+
+def table(metrics: dict) -> str:
+    """The numbers eval/README.md's "Levers" quotes, one line a group."""
+    lines = []
+    for group, row in metrics.items():
+        keys = ("accuracy@1", "accuracy@5", "recall@10", "shown_precision", "abstention_recall",
+                "abstention_precision", "refused")
+        got = {k: row[k] for k in keys if row.get(k) is not None}
+        lines.append(f"{group:28} " + "  ".join(f"{k} {v:.3f}" for k, v in got.items()))
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,17 +333,34 @@ def main(argv: list[str] | None = None) -> int:
     samples = collect(searcher, questions)
     print(f"{len(samples)} answerable dev questions with their gold among the candidates "
           f"({time.perf_counter() - t:.1f} s)")
-    cv = cross_validate(searcher, questions, samples, args.folds)
-    print("quick cross-validated score per L2:", {k: round(v, 3) for k, v in cv["quick"].items()})
-    print(f"chosen L2 {cv['lambda']}; {args.folds}-fold cross-validated dev metrics (whole answer path):")
-    print(json.dumps(cv["metrics"], ensure_ascii=False, indent=1))
-    ranker = fit(samples, cv["lambda"], measured=(
-        f"fitted on eval/dev.jsonl ({len(samples)} answerable questions), L2 {cv['lambda']} chosen by "
+    lam, quick = choose_lambda(questions, samples, args.folds)
+    print("quick cross-validated score per L2:", {k: round(v, 3) for k, v in quick.items()})
+    t, ab = cross_validate_abstainer(searcher, questions, samples, lam, args.folds)
+    print(f"abstainer L2 {ab['l2']}, threshold {t:.4f} (at most {MAX_REFUSED:.0%} of answerable dev questions refused, out of fold): "
+          f"abstention recall {ab['abstention_recall']}, answerable refused {ab['answerable_refused']}, "
+          f"{ab['ruled']} refused by the certain rules")
+    print(f"chosen L2 {lam}; {args.folds}-fold cross-validated dev metrics (whole answer path), "
+          "refusing by the rules (hybrid):")
+    print(table(cross_validate(searcher, questions, samples, args.folds)["metrics"]))
+    print("the same, refusing by the fitted abstainer (mode abstainer):")
+    print(table(cross_validate(searcher, questions, samples, args.folds, abstainers=ab["models"])["metrics"]))
+    ranker = fit(samples, lam, measured=(
+        f"fitted on eval/dev.jsonl ({len(samples)} answerable questions), L2 {lam} chosen by "
         f"{args.folds}-fold cross-validation by question (python -m planqa.eval.fit)"))
     print("weights:", dict(zip(FEATURES, ranker.w1.round(3))), dict(zip(STAGE2, ranker.w2.round(3))))
+    items = [j for j in ab["items"] if not j.ruled]
+    abstainer = dataclasses.replace(fit_abstainer(items, ab["l2"]), threshold=t, measured=(
+        f"fitted on eval/dev.jsonl ({len(items)} questions, rankings out of fold), L2 {ab['l2']} and threshold chosen by "
+        f"{args.folds}-fold cross-validation so that at most {MAX_REFUSED:.0%} of answerable dev questions "
+        f"are refused: abstention recall {ab['abstention_recall']}, answerable refused "
+        f"{ab['answerable_refused']} (python -m planqa.eval.fit)"))
+    from planqa.qa.rules import ABSTAIN_FEATURES, ABSTAINER
+
+    print("abstainer:", dict(zip(ABSTAIN_FEATURES, abstainer.w.round(3))), round(abstainer.b, 3))
     if not args.dry_run:
         WEIGHTS.write_text(json.dumps(ranker.to_json(), indent=1) + "\n", encoding="utf-8")
-        print(f"written {WEIGHTS}")
+        ABSTAINER.write_text(json.dumps(abstainer.to_json(), indent=1) + "\n", encoding="utf-8")
+        print(f"written {WEIGHTS} and {ABSTAINER}")
     return 0
 
 

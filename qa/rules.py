@@ -6,9 +6,15 @@ no place, times a one-year plan cannot speak for) are data files beside index/us
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
+import numpy as np
+from planqa.index.expand import english_words
 from planqa.index.lexical import DATA, read_words
 from planqa.index.query import ASKS_NUMBER as _ASKS_NUMBER
 from planqa.index.query import STATES_NUMBER as _STATES_NUMBER
@@ -74,6 +80,131 @@ def unknown_names(query: Query, corpus_text: str, known: frozenset[str] | set[st
         found += [c for c in dict.fromkeys(re.findall(r"\b(?:19|20)\d\d\b", query.text)) if c not in corpus_text]
     found += [w for w in OUT_OF_SCOPE if w in query.norm and w not in found]
     return tuple(found)
+
+
+# The learned abstainer (the fitted ranker's modes): a logistic regression over what the best
+# candidates and the question say (ABSTAIN_FEATURES), fitted with its threshold by
+# `python -m planqa.eval.fit` on the dev questions; the weights are data beside this module.
+ABSTAINER = Path(__file__).with_name("data") / "abstainer.json"
+ABSTAIN_FEATURES = (
+    "top_score", "margin", "top_share", "e5_z", "use_z", "bm25",
+    "words_in_plan", "words_in_top", "chars_in_top", "english", "list", "followup",
+    "money_unstated", "day_unstated", "asks_person", "number_unstated", "unit_unstated", "rate_unstated",
+    "rules_refuse",
+)
+# The abstainer reads this many of the best candidates (the page shows at most five).
+ABSTAIN_TOP = 5
+
+
+def asked_but_unstated(query: Query, top: Hit, own: Query | None = None) -> dict[str, bool]:
+    """What the question asks for that the best passage does not state (a number, a day, money,
+    a unit, a rate), and whether it asks for a person; read from a follow-up's own words (`own`)."""
+    asked = (own or query).norm
+    stated = arabic_numerals(normalize(top.passage.text))
+    unit = _ASKS_UNIT.search(asked)
+    unit_stated = not unit or re.search(f"[{_NUMERAL}]{unit.group('unit')}", top.passage.text)
+    return {
+        "money_unstated": bool(_ASKS_MONEY.search(asked)) and "元" not in top.passage.text,
+        "day_unstated": bool(_ASKS_DAY.search(asked)) and not _STATES_DAY.search(stated),
+        "asks_person": bool(_ASKS_PERSON.search(asked)),
+        "number_unstated": bool(_ASKS_NUMBER.search(asked)) and not _STATES_NUMBER.search(top.passage.text),
+        "unit_unstated": not unit_stated,
+        "rate_unstated": "率" in asked and bool(_ASKS_NUMBER.search(asked)) and "%" not in stated,
+    }
+
+
+def abstain_features(query: Query, hits: list[Hit], coverage: Coverage, own: Query | None = None,
+                     bridged: frozenset[str] | set[str] = frozenset()) -> np.ndarray:
+    """The abstainer's features (ABSTAIN_FEATURES) of a question and its ranking. `bridged`: the
+    English words the index's bridge maps to the plan's words (an English question's words "in
+    the plan"); `coverage` with the second encoder's background."""
+    hits = hits[:ABSTAIN_TOP]
+    top = hits[0]
+    scores = np.array([h.score for h in hits], dtype=np.float64)
+    share = np.exp(scores - scores.max())
+    words = list(dict.fromkeys(query.tokens))
+    if query.english:
+        en = english_words(query.norm)
+        in_plan = sum(1 for w in en if w in bridged) / len(en) if en else 0.0
+    else:
+        in_plan = sum(1 for w in words if w in coverage.corpus_text) / len(words) if words else 0.0
+    top_text = normalize(top.passage.text)
+    chars = [ch for ch in dict.fromkeys(query.norm) if _HAN.match(ch)]
+    cols = {
+        "top_score": top.score, "margin": top.score - hits[1].score if len(hits) > 1 else 0.0,
+        "top_share": float(share[0] / share.sum()),
+        "e5_z": (max(h.dense for h in hits) - coverage.dense_mean) / coverage.dense_std if coverage.dense_std > 0 else 0.0,
+        "use_z": (max(h.use for h in hits) - coverage.use_mean) / coverage.use_std if coverage.use_std > 0 else 0.0,
+        "bm25": max(h.lexical for h in hits) / (max(h.lexical for h in hits) + STRONG_BM25),
+        "words_in_plan": in_plan,
+        "words_in_top": sum(1 for w in words if w in top_text) / len(words) if words else 0.0,
+        "chars_in_top": sum(1 for ch in chars if ch in top_text) / len(chars) if chars else 0.0,
+        "english": float(query.english), "list": float(query.is_list), "followup": float(own is not None),
+        **{k: float(v) for k, v in asked_but_unstated(query, top, own).items()},
+        "rules_refuse": float(not covered_by(query, hits, coverage, own)),
+    }
+    return np.array([cols[f] for f in ABSTAIN_FEATURES], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Abstainer:
+    """Refuse when the fitted probability that the plan does not answer reaches `threshold`."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    w: np.ndarray
+    b: float
+    threshold: float
+    measured: str = ""
+
+    def probability(self, x: np.ndarray) -> float:
+        z = float(((x - self.mean) / self.scale) @ self.w + self.b)
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def refuses(self, x: np.ndarray) -> bool:
+        return self.probability(x) >= self.threshold
+
+    def to_json(self) -> dict:
+        return {"features": list(ABSTAIN_FEATURES), "mean": self.mean.round(6).tolist(),
+                "scale": self.scale.round(6).tolist(), "w": self.w.round(6).tolist(), "b": round(self.b, 6),
+                "threshold": round(self.threshold, 6), "measured": self.measured}
+
+    @classmethod
+    def from_json(cls, d: dict) -> Abstainer:
+        if list(d.get("features", ())) != list(ABSTAIN_FEATURES):
+            raise ValueError("the abstainer was fitted for other features; refit: python -m planqa.eval.fit")
+        arr = lambda k: np.asarray(d[k], dtype=np.float64)  # noqa: E731
+        return cls(arr("mean"), arr("scale"), arr("w"), float(d["b"]), float(d["threshold"]),
+                   str(d.get("measured", "")))
+
+
+@lru_cache(maxsize=1)
+def load_abstainer(path: Path = ABSTAINER) -> Abstainer:
+    return Abstainer.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def says_nothing(query: Query, hits: list[Hit]) -> bool:
+    """A question with no content words, or only numbers and a letter, that the best passage does
+    not contain word for word: the z-scores cannot judge it (see covered_by)."""
+    words = query.tokens
+    if not words:
+        return True
+    if not any(ch.isalpha() for ch in query.norm) or len("".join(words)) < 2:
+        stated = arabic_numerals(normalize(hits[0].passage.text))
+        return not all(w in stated for w in words)
+    return False
+
+
+def learned_covered(query: Query, hits: list[Hit], coverage: Coverage, own: Query | None = None,
+                    bridged: frozenset[str] | set[str] = frozenset(), abstainer: Abstainer | None = None) -> bool:
+    """covered_by for the fitted ranker: the certain rule (a question that says nothing) and then
+    the learned abstainer."""
+    if says_nothing(query, hits):
+        return False
+    if coverage.passages < MIN_BACKGROUND:
+        return covered_by(query, hits, coverage, own)
+    model = abstainer or load_abstainer()
+    return not model.refuses(abstain_features(query, hits, coverage, own, bridged))
 
 
 def covered_by(query: Query, hits: list[Hit], coverage: Coverage, own: Query | None = None) -> bool:
