@@ -28,6 +28,36 @@ def test_follow_up_is_read_with_the_question_before(previous, question, read):
     assert read_with_previous(question, previous) == read
 
 
+MINSHENG = "民生方面今年有哪些实事？"
+
+
+@pytest.mark.parametrize("previous, question", [
+    ("老人的照护站点今年要增加多少？", "老人的照护站点今年要增加多少？"),  # asked again
+    ("还有别的论坛吗？", "还有别的论坛吗？"),
+    (MINSHENG, "老人的照护站点今年要增加多少？"),
+    (MINSHENG, "环球影城北边那个换乘站今年能封顶吗？"),  # the demonstrative follows the question's own topic
+    (MINSHENG, "区里管防疫的那个疾控大楼在建吗？"),
+    (MINSHENG, "22号线建设进展如何？"),  # "X如何" without a leading 那 is a whole question
+    (MINSHENG, "潞河中学在三河的分校办得怎么样？"),
+    (MINSHENG, "How many elderly care service stations will be built this year?"),  # this year
+    (MINSHENG, "Is there a carbon trading exchange in the plan?"),  # there is
+    (MINSHENG, "Will there be more nursery spots for toddlers?"),
+    (MINSHENG, "Can companies get someone to handle all their paperwork?"),  # their: the companies'
+    (MINSHENG, "Are they building more places for elderly care?"),
+])
+def test_a_whole_question_is_read_as_asked_after_another(previous, question):
+    assert read_with_previous(question, previous) == question
+
+
+@pytest.mark.parametrize("previous, question", [
+    ("区养老院今年能运营吗？", "请问它什么时候开门？"),
+    ("How many public kindergartens will open this year?", "Where exactly are they?"),
+    ("Is the district sports stadium being renovated?", "How many seats will it have?"),
+])
+def test_a_pronoun_with_no_topic_of_its_own_points_back(previous, question):
+    assert read_with_previous(question, previous) == f"{previous} {question}"
+
+
 def test_frame_drops_the_topic():
     assert frame("通清路什么时候通车？") == "什么时候通车？"
     assert frame("运河有戏") == ""

@@ -39,11 +39,17 @@ ANSWER_JS = """(question) => {
 }"""
 
 
+ECHOES_JS = """(question) => [...document.querySelectorAll('#planqa-chat .message')]
+  .filter(x => x.innerText.trim() === question).length"""
+
+
 def ask(page, question: str) -> dict:
-    """Ask in the chat; the answer as {lead, hits: [{text, pid, tier}], sections}."""
+    """Ask in the chat; the answer as {lead, hits: [{text, pid, tier}], sections}. A question asked
+    before in the chat is waited for anew: its new echo, then the answer after it."""
+    before = page.evaluate(ECHOES_JS, question)
     page.fill("#planqa-question textarea", question)
     page.click("#planqa-send")
-    page.wait_for_function(f"(() => {{ const a = ({ANSWER_JS})({question!r}); return a && a.lead; }})()",
+    page.wait_for_function(f"(() => ({ECHOES_JS})({question!r}) > {before} && ({ANSWER_JS})({question!r}).lead)()",
                            timeout=60_000)
     page.wait_for_timeout(1000)  # the rest of the answer's messages
     return page.evaluate(ANSWER_JS, question)
