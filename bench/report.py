@@ -448,7 +448,11 @@ def _scale_md(r: dict) -> list[str]:
         out.append(f"- {v['n']:,}: generated in {v['generate_s']} s; query source z-score median {v['query_source_z_median']}; "
                    f"exact batch search of {v['queries']} queries {v['flat']['batch_search_s']} s; peak RSS {v['peak_rss_mb']} MB "
                    f"(the vectors alone: {v['vectors_mb']} MB); FAISS threads {v['faiss_threads']}.")
-    out += ["", "<details><summary>Full sweeps (recall@10 and p50/p95 ms per setting)</summary>", ""]
+    return out + _scale_sweeps_md(sc) + _scale_bm25_md(sc) + [""]
+
+
+def _scale_sweeps_md(sc: dict) -> list[str]:
+    out = ["", "<details><summary>Full sweeps (recall@10 and p50/p95 ms per setting)</summary>", ""]
     for v in sc["vectors"]:
         out.append(f"**{v['n']:,}** IVF nlist={v['ivf']['nlist']}: " + "; ".join(
             f"nprobe {s['nprobe']}: {s['recall@10']:.3f}, {_ms(s['latency']['p50'])}/{_ms(s['latency']['p95'])}"
@@ -459,7 +463,11 @@ def _scale_md(r: dict) -> list[str]:
                 f"efSearch {s['efSearch']}: {s['recall@10']:.3f}, {_ms(s['latency']['p50'])}/{_ms(s['latency']['p95'])}"
                 for s in v["hnsw"]["sweep"]))
             out.append("")
-    out += ["</details>", ""]
+    return out + ["</details>", ""]
+
+
+def _scale_bm25_md(sc: dict) -> list[str]:
+    out = []
     if sc.get("bm25"):
         out += ["### BM25 at the same sizes (synthetic documents)", "",
                 "Documents are token sequences drawn from the plan's own jieba vocabulary with its frequencies and the plan's "
@@ -472,4 +480,4 @@ def _scale_md(r: dict) -> list[str]:
         for b in sc["bm25"]:
             out.append(_row(f"{b['n']:,}", b["vocabulary"], b["build_s"], b["rss_delta_mb"], *_pct(b["scores"])[:2],
                             *_pct(b["scores_argsort_top50"])[:2], *_pct(b["scores_argpartition_top50"])[:2]))
-    return out + [""]
+    return out
