@@ -244,15 +244,16 @@ def test_uploads_are_refused(server):
 
 
 @pytest.mark.subprocess
-def test_gradio_keeps_its_files_in_planqas_cache(server):
-    """The downloads the page offers are served from planqa's own folder, not the shared /tmp/gradio."""
+def test_downloads_come_from_planqas_cache_not_a_shared_folder(server):
+    """The page serves no file through Gradio (no shared /tmp/gradio); its downloads are written
+    once per filter into planqa's own cache folder and served by /api/commitments.csv|.xlsx."""
     with server.http() as c:
         config = c.get("/config").json()
-    files = [x["props"]["value"] for x in config["components"] if x["type"] == "downloadbutton"]
-    assert files, "the page offers no download"
-    for f in files:
-        assert Path(f["path"]).is_relative_to(server.cache / "gradio"), f
-        assert Path(f["path"]).suffix in (".csv", ".xlsx"), f
+        assert [x for x in config["components"] if x["type"] in ("downloadbutton", "file")] == []
+        assert c.get("/api/commitments.csv", params={"q": "养老"}).status_code == 200
+        assert c.get("/api/commitments.xlsx", params={"q": "养老"}).status_code == 200
+    written = sorted(p.suffix for p in (server.cache / "downloads").rglob("*") if p.is_file())
+    assert written == [".csv", ".xlsx"]
 
 
 # --- the run routes -----------------------------------------------------------------------------
