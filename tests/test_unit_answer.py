@@ -51,7 +51,7 @@ def test_a_number_question_needs_a_number_in_the_unit_asked(tiny, question, answ
 
 def test_a_question_of_digits_only_needs_those_digits(tiny):
     a = answer(tiny, "10")
-    assert (a.answered, top(a)) == (True, "1.2.1")  # 完成10个老旧小区改造。
+    assert a.answered is True and top(a) in {"1.2.1", "2.1.1"}  # the two sentences that state 10
     assert answer(tiny, "123").answered is False
 
 
