@@ -53,6 +53,23 @@ _ASKS_DAY = re.compile(r"哪天|哪一天|几月|几号|几日|具体日期|什�
 _STATES_DAY = re.compile(r"\d+月|\d+日|[一二三四五六七八九十]+月")
 # Asks for a person: the plan names tasks, not people.
 _ASKS_PERSON = re.compile(r"谁|哪位|叫什么名字|姓名|负责人|哪个部门|牵头|\bwho\b|in charge")
+# What a one-year work plan states (tasks and targets) leaves out: reasons, how to apply, exact
+# places and addresses, which company, clock times, the weather, today's statistics, how long a
+# trip takes. Each is one of the fitted abstainer's features (ABSTAIN_FEATURES: asks_…), weighed
+# on the dev questions; none refuses by itself.
+ASKS = {
+    "why": r"为什么|为啥|为何|什么原因|\bwhy\b",
+    "procedure": r"需要(?:什么|哪些)|条件|材料|手续|报名|预约|挂号|办理|怎么(?:申请|办|买|交|去)"
+                 r"|\bhow (?:do|can|should) (?:i|we)\b|\bapply\b|\bbook\b|sign up|register",
+    "place_detail": r"哪些(?:街道|村|小区|地方)|哪几个|哪个(?:街道|村|小区)|分别在|具体在|在哪|哪里|\bwhere\b"
+                    r"|which streets?|\baddress",
+    "org": r"哪家|哪个公司|什么公司|哪些(?:企业|公司)|\b(?:which|what) compan",
+    "clock": r"几点|开门|关门|营业时间|what time|opening hours|\bclose\b|\bopen\b",
+    "forecast": r"天气|下雨|下雪|气温|刮风|热不热|特别热|weather|\brain\b|\bsnow|temperature",
+    "stat_now": r"现在|目前|常住|人口|population|live in|\bcurrently\b",
+    "duration": r"多久|多长时间|几分钟|几个小时|how long",
+}
+_ASKS = {k: re.compile(v, re.IGNORECASE) for k, v in ASKS.items()}
 _NUMERAL = "0-9一二两三四五六七八九十百千万"
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -90,7 +107,7 @@ ABSTAIN_FEATURES = (
     "top_score", "margin", "top_share", "e5_z", "use_z", "bm25",
     "words_in_plan", "words_in_top", "chars_in_top", "english", "list", "followup",
     "money_unstated", "day_unstated", "asks_person", "number_unstated", "unit_unstated", "rate_unstated",
-    "rules_refuse",
+    "rules_refuse", *(f"asks_{k}" for k in ASKS),
 )
 # The abstainer reads this many of the best candidates (the page shows at most five).
 ABSTAIN_TOP = 5
@@ -111,6 +128,11 @@ def asked_but_unstated(query: Query, top: Hit, own: Query | None = None) -> dict
         "unit_unstated": not unit_stated,
         "rate_unstated": "率" in asked and bool(_ASKS_NUMBER.search(asked)) and "%" not in stated,
     }
+
+
+def asks_for(question: str) -> dict[str, bool]:
+    """Which of the things a work plan does not state (ASKS) a question asks for."""
+    return {k: bool(rx.search(question)) for k, rx in _ASKS.items()}
 
 
 def abstain_features(query: Query, hits: list[Hit], coverage: Coverage, own: Query | None = None,
@@ -142,6 +164,7 @@ def abstain_features(query: Query, hits: list[Hit], coverage: Coverage, own: Que
         "english": float(query.english), "list": float(query.is_list), "followup": float(own is not None),
         **{k: float(v) for k, v in asked_but_unstated(query, top, own).items()},
         "rules_refuse": float(not covered_by(query, hits, coverage, own)),
+        **{f"asks_{k}": float(v) for k, v in asks_for((own or query).norm).items()},
     }
     return np.array([cols[f] for f in ABSTAIN_FEATURES], dtype=np.float64)
 

@@ -5,7 +5,7 @@ from planqa.index.records import Passage
 from planqa.index.search import Hit
 from planqa.qa.answer import shown_hits
 from planqa.qa.followup import frame, read_with_previous
-from planqa.qa.rules import is_list_question, unknown_names
+from planqa.qa.rules import ABSTAIN_FEATURES, ASKS, asks_for, is_list_question, unknown_names
 
 
 @pytest.mark.parametrize("previous, question, read", [
@@ -99,3 +99,20 @@ def test_a_chapter_lead_makes_a_list_of_that_chapter():
     hits = [_hit(1, 0.98, section=0), _hit(2, 0.90), _hit(3, 0.89, chapter=3), _hit(4, 0.88)]
     shown, tiers = shown_hits(hits, "list")
     assert ([h.passage.id for h in shown], tiers) == (["d:1", "d:2", "d:4"], ("best", "related", "related"))
+
+
+@pytest.mark.parametrize("question, asked", [
+    ("为什么要建这个中心？", {"why"}),
+    ("幼儿园报名需要准备哪些材料？", {"procedure"}),
+    ("新建的驿站分别在哪些街道？", {"place_detail"}),
+    ("这条路是哪家公司施工的？", {"org"}),
+    ("公园早上几点开门？", {"clock"}),
+    ("明天会不会下雨？", {"forecast"}),
+    ("How many people live in the district?", {"stat_now"}),
+    ("How long will the ride take?", {"duration"}),
+    ("今年新建几家养老服务驿站？", set()),
+    ("What is the job creation target?", set()),
+])
+def test_what_a_question_asks_for_that_a_work_plan_does_not_state(question, asked):
+    assert {k for k, v in asks_for(question.lower()).items() if v} == asked
+    assert {f"asks_{k}" for k in ASKS} <= set(ABSTAIN_FEATURES)
