@@ -101,8 +101,8 @@ def commitment_file(passages: list[Passage], store, ext: str, chapter: str | Non
                     milestone: str | None = None, quantified: str | None = None) -> tuple[Path, str]:
     """GET /api/commitments.csv|.xlsx: (the file, the name the download gets), written once per filter
     into planqa's downloads folder (qa/downloads.py). Raises InputError for bad input."""
-    from .export import download_name, to_csv, to_xlsx
     from .commitments import commitments
+    from .export import download_name, to_csv, to_xlsx
 
     chapter_no = _int("chapter", chapter, None, 0, _last_chapter(passages))
     keyword, mark = _text("q", q), _text("milestone", milestone)
