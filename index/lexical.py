@@ -61,17 +61,25 @@ def cache_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="planqa-"))  # private and new: nothing stale to read
 
 
+def new_tokenizer():
+    """A new jieba Tokenizer (not yet initialised, jieba's log quiet) whose dictionary cache is read
+    and written only in `cache_dir()`. The search index's adds the plan's words to one; the
+    commitments' part-of-speech tagger (planqa.qa.tagger) has one of its own."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tk = jieba.Tokenizer()
+    tk.tmp_dir = str(cache_dir())
+    return tk
+
+
 def _jieba():
     global _tokenizer
     with _lock:
         if _tokenizer is None:
-            import logging
-
-            import jieba
-
-            jieba.setLogLevel(logging.WARNING)
-            tk = jieba.Tokenizer()
-            tk.tmp_dir = str(cache_dir())
+            tk = new_tokenizer()
             tk.initialize()
             tk.load_userdict(str(USERDICT))
             _tokenizer = tk

@@ -1,10 +1,11 @@
-"""jieba's part-of-speech tagger, with offsets, on a tokenizer of its own (the search index's is not touched)."""
+"""jieba's part-of-speech tagger, with offsets, on a tokenizer of its own (the search index's is not touched;
+both are set up by `planqa.index.lexical.new_tokenizer`, with jieba's cache in planqa's private folder)."""
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 
-from planqa.index.lexical import cache_dir
+from planqa.index.lexical import new_tokenizer
 
 _lock = threading.RLock()
 _tagger = None
@@ -22,15 +23,9 @@ def _posseg():
     global _tagger
     with _lock:
         if _tagger is None:
-            import logging
-
-            import jieba
             import jieba.posseg
 
-            jieba.setLogLevel(logging.WARNING)
-            tk = jieba.Tokenizer()
-            tk.tmp_dir = str(cache_dir())
-            _tagger = jieba.posseg.POSTokenizer(tk)
+            _tagger = jieba.posseg.POSTokenizer(new_tokenizer())
         return _tagger
 
 
