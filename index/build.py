@@ -14,16 +14,7 @@ from .lexical import LexicalIndex, tokenize
 from .parse import parse_seeds
 from .records import Passage
 from .search import write_side_files
-from .store import (
-    BuildGuard,
-    Progress,
-    build_lock,
-    corpus_hash,
-    new_build_dir,
-    publish,
-    write_manifest,
-    write_passages,
-)
+from .store import BuildGuard, Progress, build_lock, corpus_hash, new_build_dir, publish, write_manifest, write_passages
 
 # Passages per encoder call: builds run at 35.5 passages/s on two cores at 64 (docs/benchmarks.md, "Models");
 # no other size was benchmarked (a sweep on this shared machine was noise, 5 to 55 passages/s).
@@ -31,7 +22,12 @@ BATCH = 64
 # The most passages one build takes. At 35.5 passages/s (bundled model, two cores, docs/benchmarks.md)
 # 50,000 take some 25 minutes to embed: larger seeds are refused after parsing, in seconds.
 MAX_PASSAGES = 50_000
+# A large build prints a progress line at most every 10 s: often enough to show it is alive, few
+# enough that a 25-minute build prints some 150 lines. Chosen, not measured.
 PROGRESS_SECONDS = 10.0
+# Up to 20 batches (1,280 passages, about 36 s at 35.5 passages/s) every batch prints its line: the
+# shipped plan (125 passages) and the tests' plans, which wait for these lines. Chosen, not measured.
+EVERY_BATCH_UP_TO = 20 * BATCH
 
 
 def embedding_text(p: Passage) -> str:
@@ -69,8 +65,7 @@ def build_index(seeds_dir: Path, root: Path, model: str | None = None, progress:
         for i in range(0, len(texts), BATCH):
             chunks.append(embedder.embed_passages(texts[i:i + BATCH]))
             done, now = min(i + BATCH, len(texts)), time.monotonic()
-            # Every batch of a small plan (tests wait for these lines); every few seconds of a large one.
-            if len(texts) <= 20 * BATCH or done == len(texts) or now - shown >= PROGRESS_SECONDS:
+            if len(texts) <= EVERY_BATCH_UP_TO or done == len(texts) or now - shown >= PROGRESS_SECONDS:
                 left = (now - embed_start) / done * (len(texts) - done)
                 eta = f", about {left / 60:.0f} min left" if left >= 60 else ""
                 say(f"embedded {done}/{len(texts)} passages with {embedder.name}{eta}")
