@@ -150,18 +150,12 @@ MEDIA = {"csv": "text/csv; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def api_routes(searcher: Searcher, downloads: Path | None = None) -> list:
-    """The API's routes, to place before Gradio's own (FastAPI `routes=`). `downloads`: the folder
-    the CSV/XLSX files are written to (emptied now; planqa's cache folder in a server)."""
-    import tempfile
-
-    from fastapi import APIRouter, Request
-    from fastapi.responses import FileResponse, JSONResponse
+def _runner() -> Callable:
+    """`run(request, work, respond)` for the routes: the login checked, `work` run in a worker thread
+    within API_CONCURRENCY slots, its result passed to `respond`, planqa's errors made JSON statuses."""
+    from fastapi import Request
+    from fastapi.responses import JSONResponse
     from starlette.concurrency import run_in_threadpool
-
-    from .downloads import Downloads
-
-    store = Downloads(downloads or Path(tempfile.mkdtemp(prefix="planqa-downloads-")))
 
     slots = threading.BoundedSemaphore(API_CONCURRENCY)
 
@@ -186,6 +180,35 @@ def api_routes(searcher: Searcher, downloads: Path | None = None) -> list:
             log.error("api: %s", e)
             return JSONResponse({"error": UNAVAILABLE}, status_code=503)
 
+    return run
+
+
+def _file_route(run: Callable, passages: list[Passage], store, ext: str) -> Callable:
+    """The handler of /api/commitments.<ext>: the filtered rows as a CSV or XLSX download."""
+    from fastapi import Request
+    from fastapi.responses import FileResponse
+
+    def send(found: tuple[Path, str]) -> FileResponse:
+        path, name = found
+        return FileResponse(path, media_type=MEDIA[ext], filename=name)
+
+    async def api_commitments_file(request: Request, chapter: str | None = None, q: str | None = None,
+                                   milestone: str | None = None, quantified: str | None = None):
+        return await run(request, lambda: commitment_file(passages, store, ext, chapter, q, milestone, quantified), send)
+    return api_commitments_file
+
+
+def api_routes(searcher: Searcher, downloads: Path | None = None) -> list:
+    """The API's routes, to place before Gradio's own (FastAPI `routes=`). `downloads`: the folder
+    the CSV/XLSX files are written to (emptied now; planqa's cache folder in a server)."""
+    import tempfile
+
+    from fastapi import APIRouter, Request
+
+    from .downloads import Downloads
+
+    store = Downloads(downloads or Path(tempfile.mkdtemp(prefix="planqa-downloads-")))
+    run = _runner()
     router = APIRouter()
 
     @router.get("/api/ask")
@@ -197,18 +220,7 @@ def api_routes(searcher: Searcher, downloads: Path | None = None) -> list:
                               milestone: str | None = None, quantified: str | None = None):
         return await run(request, lambda: commitment_rows(searcher.passages, chapter, q, milestone, quantified))
 
-    def file_route(ext: str):
-        def send(found: tuple[Path, str]) -> FileResponse:
-            path, name = found
-            return FileResponse(path, media_type=MEDIA[ext], filename=name)
-
-        async def api_commitments_file(request: Request, chapter: str | None = None, q: str | None = None,
-                                       milestone: str | None = None, quantified: str | None = None):
-            return await run(request, lambda: commitment_file(searcher.passages, store, ext, chapter, q, milestone,
-                                                              quantified), send)
-        return api_commitments_file
-
     for ext in MEDIA:
-        router.add_api_route(f"/api/commitments.{ext}", file_route(ext), methods=["GET"])
+        router.add_api_route(f"/api/commitments.{ext}", _file_route(run, searcher.passages, store, ext), methods=["GET"])
 
     return list(router.routes)
