@@ -22,12 +22,18 @@ SEED_SUFFIXES = (".md", ".txt")
 # days of embedding on two cores (docs/benchmarks.md, "Plan size"). The build's own limit is in
 # build.py (MAX_PASSAGES); this one only keeps a mistaken folder from being read into memory.
 MAX_SEEDS_BYTES = 64_000_000
+# A seeds folder of several files says how far parsing got at most every 5 s (parsing runs at
+# 0.6 to 0.9 s per MB, docs/benchmarks.md "Plan size", so a 64 MB folder prints some ten lines): chosen.
 PROGRESS_SECONDS = 5.0
 
 _CHAPTER = re.compile(r"^#*[\s□\[\]]*【(?P<title>.+?)[】\]]?[\s\]□]*$")
 _SECTION = re.compile(r"^#*\s*(?P<no>\d{1,3})\s*[、.．]\s*(?P<title>\S.*)$")
 _HEADING = re.compile(r"^#+\s*(?P<title>.*)$")
 _SENTENCE_END = "。；！？;!?"
+# A numbered line without a "#" is a section heading only up to this length (longer ones are numbered
+# sentences): the plan's longest section heading is 32 characters with its "#### " (27 without),
+# and 40 leaves room for another plan's. Chosen from the plan, not measured on others.
+MAX_BARE_HEADING_CHARS = 40
 # A paragraph ending in one of these is a sentence broken across paragraphs, not a sentence end.
 _CONTINUES = "、,，：:（(“《"
 _CLAUSE = re.compile(r"[、,，：:；;]")
@@ -142,7 +148,7 @@ def _classify(line: str) -> tuple[str, int, str] | None:
     if m and line.count("【") == 1:
         return "chapter", 0, dewrap(m.group("title")).strip("[]】□ ")
     m = _SECTION.match(line)
-    if m and (line.startswith("#") or len(line) <= 40) and line[-1] not in _SENTENCE_END:
+    if m and (line.startswith("#") or len(line) <= MAX_BARE_HEADING_CHARS) and line[-1] not in _SENTENCE_END:
         return "section", int(m.group("no")), dewrap(m.group("title"))
     m = _HEADING.match(line)
     if m:
@@ -258,11 +264,6 @@ def seed_documents(seeds_dir: Path, notice: Notice | None = None) -> list[tuple[
 
 def _walk_error(e: OSError) -> None:
     raise SeedsError(f"cannot read the seeds folder {e.filename}: {os_cause(e)}; {os_fix(e, e.filename)}") from e
-
-
-def seed_files(seeds_dir: Path) -> list[Path]:
-    """The plan files under a seeds folder, in the order of their document names."""
-    return [path for path, _ in seed_documents(seeds_dir)]
 
 
 def parse_seeds(seeds_dir: Path, progress: Notice | None = None) -> list[Passage]:
