@@ -32,6 +32,8 @@ EXAMPLES = [
 ]
 ALL_CHAPTERS = "all"  # the chapter control's value for "every chapter" (0 is the introduction)
 QUEUE_CONCURRENCY = 2  # two cores; the encoder runs one question at a time anyway
+# Questions waiting at most, then Gradio says the queue is full: the load test's 50 tabs never filled
+# it (docs/benchmarks.md, "The chat page": 0 errors, p95 1.6 s), and 64 clear in about 2 s at 34 answers/s.
 QUEUE_MAX_SIZE = 64
 BROKEN = "服务出错了，请稍后再试。"
 SEND, BUSY = "提问", "检索中…"
