@@ -6,6 +6,7 @@ environment (`child_env`), so one engine's OpenMP settings never leak into anoth
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -210,3 +211,17 @@ def others_testing() -> int:
             except OSError:
                 continue
     return count
+
+
+def md_section(*keys: str, title: str):
+    """Turns `build(part, ...)`, the lines of one docs/benchmarks.md section drawn from the results'
+    parts `keys`, into `section(results)`: nothing when the first part is missing, else the heading
+    `## title`, the lines and a blank line."""
+    def wrap(build):
+        @functools.wraps(build)
+        def section(r: dict) -> list[str]:
+            if not r.get(keys[0]):
+                return []
+            return [f"## {title}", "", *build(*(r.get(k) for k in keys)), ""]
+        return section
+    return wrap

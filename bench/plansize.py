@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import ROOT, SEEDS, machine
+from .common import ROOT, SEEDS, machine, md_section
 
 RESULTS = ROOT / "bench" / "results.json"
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -145,16 +145,13 @@ def measure(size: float, work: Path, rate: float, use_rate: float) -> dict:
     return row
 
 
-def section(r: dict) -> list[str]:
+@md_section("plansize", title="Plan size: parse and build time")
+def section(p: dict) -> list[str]:
     """The Markdown section (also used by bench/report.py on a full run)."""
-    p = r.get("plansize")
-    if not p:
-        return []
     from planqa.index.build import MAX_PASSAGES
 
     rows = p["rows"]
-    out = ["## Plan size: parse and build time", "",
-           f"`python -m bench.plansize` on {p['date']} (commit {p['machine'].get('commit')}, load average at start "
+    out = [f"`python -m bench.plansize` on {p['date']} (commit {p['machine'].get('commit')}, load average at start "
            f"{p['machine'].get('load_average_at_start')}). Each plan is the real plan repeated to the size (**synthetic**: "
            "chapters continue their numbering, sentences repeat). *Stand-in build* = `build_index` with a hashing stand-in "
            "for both encoders (the bundled model's and USE's widths, so every file has its real size) and no passage "
@@ -190,7 +187,7 @@ def section(r: dict) -> list[str]:
     refused = [x for x in rows if x["default"]["outcome"] == "refused"]
     if refused:
         out += ["", f"The refusal ({refused[-1]['mb']:.0f} MB): `planqa: {refused[-1]['default']['message']}`"]
-    return out + [""]
+    return out
 
 
 def write_docs(results: dict, docs: Path) -> None:

