@@ -77,7 +77,7 @@ def build_index(seeds_dir: Path, root: Path, model: str | None = None, progress:
 
         lexical = LexicalIndex.build([tokenize(p.text) for p in passages])
         lexical.save(build_dir / "bm25")
-        write_side_files(build_dir, passages, lexical.vocabulary, use)
+        write_side_files(build_dir, passages, lexical.vocabulary, embedder, use)
         say("built the FAISS and BM25 indexes, the second encoder's vectors and the keyword bridges")
 
         documents = sorted({p.document for p in passages})

@@ -25,6 +25,10 @@ from .store import corpus_hash, current_build, load_vectors, read_manifest, read
 from .text import normalize
 
 USE_VECTORS = "use_vectors.npy"
+# Both encoders' vectors of every section title (a chapter's title for its lead), in passages_by_group
+# order: written at build time, since embedding them on a process's first question took 2 s.
+TITLE_VECTORS = "title_vectors.npy"
+TITLE_USE_VECTORS = "title_use_vectors.npy"
 TERMS = "terms.json"
 DEFAULT_K = 5  # quotes per answer unless asked otherwise (CLI, page, API, eval)
 
@@ -97,7 +101,7 @@ class Searcher:
 
     def __init__(self, passages: list[Passage], dense, vectors: np.ndarray, lexical: LexicalIndex,
                  embedder: Embedder, use_vectors: np.ndarray | None = None, terms: dict | None = None,
-                 use: UseEncoder | None = None) -> None:
+                 use: UseEncoder | None = None, title_vectors: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.passages = passages
         self.dense = dense
         self.vectors = vectors
@@ -128,7 +132,7 @@ class Searcher:
         index = {k: i for i, k in enumerate(dict.fromkeys(keys))}
         self._group = np.array([index[k] for k in keys], dtype=np.int64)
         self._titles = [p.section or p.chapter for p in passages_by_group(passages)]
-        self._title_vectors: tuple[np.ndarray, np.ndarray] | None = None
+        self._title_vectors = title_vectors
         self._use_background = (None if use_vectors is None
                                 else np.ascontiguousarray(use_vectors[::step][:BACKGROUND_SAMPLE]))
         self.ranker: Ranker | None = None  # the fitted weights, read on first use (index/ranker.json)
@@ -153,13 +157,14 @@ class Searcher:
             )
         if seeds_dir is not None and manifest.get("corpus_hash") != corpus_hash(Path(seeds_dir)):
             raise IndexStaleError(f"the index at {root} was built from other seeds than {seeds_dir}; rebuild it: {hint}")
-        if not (build_dir / USE_VECTORS).is_file() or not (build_dir / TERMS).is_file():
+        if not all((build_dir / f).is_file() for f in (USE_VECTORS, TERMS, TITLE_VECTORS, TITLE_USE_VECTORS)):
             raise IndexStaleError(f"the index at {root} predates the second encoder and keyword bridges; "
                                   f"rebuild it: {hint}")
         try:
             passages = read_passages(build_dir / "passages.jsonl")
             vectors = load_vectors(build_dir / "vectors.npy")
             use_vectors = load_vectors(build_dir / USE_VECTORS)
+            titles = (load_vectors(build_dir / TITLE_VECTORS), load_vectors(build_dir / TITLE_USE_VECTORS))
             dense = read_dense_index(build_dir / "dense.faiss")
             lexical = LexicalIndex.load(build_dir / "bm25", len(passages))
             terms = read_terms(build_dir / TERMS)
@@ -167,9 +172,11 @@ class Searcher:
             raise IndexInvalidError(f"the index at {build_dir} cannot be read ({e}); rebuild it: {hint}") from e
         # A build always holds passages (an empty corpus is refused when building); one without is damaged.
         if (not passages or vectors.ndim != 2 or not (len(passages) == vectors.shape[0] == dense.ntotal)
-                or vectors.shape[1] != embedder.dim or use_vectors.shape != (len(passages), UseEncoder.dim)):
+                or vectors.shape[1] != embedder.dim or use_vectors.shape != (len(passages), UseEncoder.dim)
+                or titles[0].shape != (len(passages_by_group(passages)), embedder.dim)
+                or titles[1].shape != (titles[0].shape[0], UseEncoder.dim)):
             raise IndexInvalidError(f"the index files at {build_dir} do not agree with each other; rebuild it: {hint}")
-        return cls(passages, dense, vectors, lexical, embedder, use_vectors, terms, use)
+        return cls(passages, dense, vectors, lexical, embedder, use_vectors, terms, use, titles)
 
     def _embed_query_uncached(self, norm: str) -> np.ndarray:
         vec = self.embedder.embed_queries([norm])[0]
@@ -309,14 +316,12 @@ class Searcher:
         return translate(q.norm, self._translate) if q.english else ""
 
     def _title_vecs(self) -> tuple[np.ndarray, np.ndarray]:
-        """Both encoders' vectors of every section title (a chapter's title for its lead), once."""
+        """Both encoders' vectors of every section title (from the build; embedded here only for a
+        Searcher made without them)."""
         if self._title_vectors is None:
-            titles = [t or "" for t in self._titles]
-            tv = np.asarray(self.embedder.embed_passages(titles), np.float32)
             if self._use is None:
                 self._use = load_use()
-            tu = np.asarray(self._use.embed(titles), np.float32)
-            self._title_vectors = (tv, tu)
+            self._title_vectors = title_vectors(self._titles, self.embedder, self._use)
         return self._title_vectors
 
     def _hit(self, q: Query, at: int, score: float, dense: float, use: float, lexical: float,
@@ -368,8 +373,21 @@ def passages_by_group(passages: list[Passage]):
     return list(seen.values())
 
 
-def write_side_files(build_dir: Path, passages: list[Passage], vocabulary: set[str], use: UseEncoder | None = None) -> None:
-    """The second encoder's passage vectors (`use`, by default USE) and the keyword bridges, written into a build."""
-    vectors = (use or load_use()).embed([p.text for p in passages])
-    np.save(Path(build_dir) / USE_VECTORS, vectors, allow_pickle=False)
+def title_vectors(titles: list[str], embedder: Embedder, use: UseEncoder) -> tuple[np.ndarray, np.ndarray]:
+    """Both encoders' vectors of the section titles ("" for a document's introduction)."""
+    titles = [t or "" for t in titles]
+    return (np.asarray(embedder.embed_passages(titles), np.float32), np.asarray(use.embed(titles), np.float32))
+
+
+def write_side_files(build_dir: Path, passages: list[Passage], vocabulary: set[str], embedder: Embedder,
+                     use: UseEncoder | None = None) -> None:
+    """The second encoder's passage vectors (`use`, by default USE), both encoders' section-title
+    vectors and the keyword bridges, written into a build."""
+    use = use or load_use()
+    build_dir = Path(build_dir)
+    np.save(build_dir / USE_VECTORS, use.embed([p.text for p in passages]), allow_pickle=False)
+    titles = [p.section or p.chapter for p in passages_by_group(passages)]
+    tv, tu = title_vectors(titles, embedder, use)
+    np.save(build_dir / TITLE_VECTORS, tv, allow_pickle=False)
+    np.save(build_dir / TITLE_USE_VECTORS, tu, allow_pickle=False)
     write_terms(Path(build_dir) / TERMS, vocabulary)
