@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -180,6 +185,85 @@ def stop(proc: subprocess.Popen, grace: float = 15) -> None:
         proc.wait(timeout=grace)
     proc.kill()  # nothing happens when it has exited
     proc.wait()
+
+
+@dataclass
+class Server:
+    """`planqa serve` running in a child process: its output goes to `log`, its cache to `cache`."""
+
+    url: str  # http://127.0.0.1:PORT, no trailing slash
+    port: int
+    proc: subprocess.Popen
+    log: Path
+    cache: Path
+
+    def http(self, **kw):
+        """An httpx client for the server; trust_env=False: no proxy, every request stays on 127.0.0.1."""
+        import httpx
+
+        return httpx.Client(base_url=self.url, trust_env=False, timeout=60, **kw)
+
+
+def start_server(index_root: Path, tmp: Path, **env: str) -> Server:
+    """Start `planqa serve` on a free port over `index_root` and the real plan, with `env` added to
+    the environment (and no login, no Gradio temp folder inherited); return once "/" answers 200.
+    The log and the server's cache folder go into `tmp`."""
+    import httpx
+
+    port = free_port()
+    log = tmp / "server.log"
+    environ = {k: v for k, v in os.environ.items() if k not in ("PLANQA_USER", "PLANQA_PASSWORD", "GRADIO_TEMP_DIR")}
+    environ.update(PLANQA_CACHE=str(tmp / "cache"), **env)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "planqa", "serve", "--port", str(port), "--index", str(index_root), "--seeds", str(SEEDS)],
+            cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT,
+        )
+    server = Server(f"http://127.0.0.1:{port}", port, proc, log, tmp / "cache")
+    deadline = time.monotonic() + 120
+    with server.http() as client:
+        while True:
+            try:
+                if client.get("/", timeout=2).status_code == 200:
+                    return server
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                stop(proc)
+                raise RuntimeError(f"server did not start: {log.read_text(errors='replace')}")
+            time.sleep(0.3)
+
+
+@contextlib.contextmanager
+def serving(index_root: Path, tmp: Path, **env: str) -> Iterator[Server]:
+    """`start_server` for the length of a `with` block (a module fixture's), stopped after it."""
+    server = start_server(index_root, tmp, **env)
+    try:
+        yield server
+    finally:
+        stop(server.proc)
+
+
+# The browser layer: Debian's chromium driven by Playwright (tests/test_e2e*.py).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+BROWSER_LAYER = [
+    pytest.mark.browser,
+    pytest.mark.subprocess,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+                       reason="Debian's chromium is not installed (bin/test installs it)"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless chromium for a module's pages."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM,
+                              args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--no-first-run"])
+        yield b
+        b.close()
 
 
 def by_text(passages, fragment: str):

@@ -8,7 +8,6 @@ import base64
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 import urllib.error
@@ -16,7 +15,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from conftest import ROOT, SEEDS, TINY_DOC
+from conftest import ROOT, SEEDS, TINY_DOC, serving
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from planqa.index.errors import IndexInvalidError
@@ -160,24 +159,9 @@ QUESTIONS = ["今年新建多少家养老服务驿站？", "How many public kind
 
 
 @pytest.fixture(scope="module")
-def server(index_root):
-    from test_e2e import free_port, wait_for
-
-    port = free_port()
-    env = {**os.environ, "PLANQA_USER": "staff", "PLANQA_PASSWORD": "s3cret"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "planqa", "serve", "--port", str(port), "--index", str(index_root), "--seeds", str(SEEDS)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for(proc, url + "/")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def server(index_root, tmp_path_factory):
+    with serving(index_root, tmp_path_factory.mktemp("api"), PLANQA_USER="staff", PLANQA_PASSWORD="s3cret") as s:
+        yield s.url
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:

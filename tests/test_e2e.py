@@ -3,24 +3,10 @@ in a Chinese browser at desktop (1280 px) and phone (390×844) sizes. One server
 its answers slowed by PLANQA_ANSWER_DELAY so that "while the server is slow" can be tested."""
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
-from conftest import ROOT, SEEDS, pid
+from conftest import BROWSER_LAYER, CHROMIUM, pid, serving  # noqa: F401  (CHROMIUM: for tests/test_e2e_answers.py)
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.subprocess,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                       reason="Debian's chromium is not installed (bin/test installs it)"),
-]
+pytestmark = BROWSER_LAYER
 DELAY = 1.5  # seconds added to every answer by the server's test hook
 SHORT = pid("6.2.3").split(":", 1)[1]
 CITATION = ("新建10家养老服务驿站。\n——《2024年工作的总体思路和主要任务》第六部分【坚持以\"人民对美好生活的向往\"为导向,"
@@ -28,56 +14,11 @@ CITATION = ("新建10家养老服务驿站。\n——《2024年工作的总体�
 USERS = "#planqa-chat [data-testid='user']"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(proc: subprocess.Popen, url: str, seconds: float = 120) -> None:
-    """Until the server answers `url` with 200; its output in the error when it dies first."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError as e:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                output = proc.stdout.read() if proc.poll() is not None else ""
-                raise RuntimeError(f"server did not start: {output}") from e
-            time.sleep(0.3)
-
-
 @pytest.fixture(scope="module")
-def server(index_root):
-    port = free_port()
-    env = {**os.environ, "PLANQA_ANSWER_DELAY": str(DELAY)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "planqa", "serve", "--port", str(port), "--index", str(index_root), "--seeds", str(SEEDS)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for(proc, url)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM,
-                              args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--no-first-run"])
-        yield b
-        b.close()
+def server(index_root, tmp_path_factory):
+    """The running `planqa serve`'s page address (also used by tests/test_e2e_answers.py)."""
+    with serving(index_root, tmp_path_factory.mktemp("e2e"), PLANQA_ANSWER_DELAY=str(DELAY)) as s:
+        yield s.url + "/"
 
 
 def open_page(browser, server, width: int, height: int):

@@ -4,70 +4,18 @@ download CSV and Excel and read their rows, copy a citation; screenshots go to d
 from __future__ import annotations
 
 import csv
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
-from conftest import ROOT, SEEDS, pid
+from conftest import BROWSER_LAYER, ROOT, pid, serving
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.subprocess,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                       reason="Debian's chromium is not installed (bin/test installs it)"),
-]
+pytestmark = BROWSER_LAYER
 ELDERLY = [pid("6.2.2"), pid("6.2.3")]  # 确保区养老院投入运营。 新建10家养老服务驿站。
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(index_root):
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "planqa", "serve", "--port", str(port), "--index", str(index_root), "--seeds", str(SEEDS)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError as e:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {proc.stdout.read() if proc.poll() is not None else ''}") from e
-                time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM,
-                              args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--no-first-run"])
-        yield b
-        b.close()
+def server(index_root, tmp_path_factory):
+    with serving(index_root, tmp_path_factory.mktemp("e2e-commitments")) as s:
+        yield s.url + "/"
 
 
 def open_tab(browser, server, width: int):

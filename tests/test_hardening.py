@@ -1,14 +1,13 @@
 """Hardening (issue 13): full disks, unreadable and damaged manifests, huge plans, duplicate ids,
 symlinks, chapter numbers, and the server's cross-origin, cookie, login and upload rules.
 
-Fast tests use a small hashing embedder (no model) and inline plans; the tests that start
+Fast tests use the n-gram fakes of tests/fakes.py (no model) and inline plans; the tests that start
 `planqa serve` in a child process are marked `subprocess` (and get the real index: `model`).
 """
 from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -17,10 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-from conftest import DOC, ROOT, SEEDS
-from fakes import NgramUse
+from conftest import DOC, ROOT, SEEDS, serving
+from fakes import NgramEmbedder, NgramUse
+from pagechat import chat_stream, shown_chat
 from planqa.index import build as build_module
 from planqa.index import store
 from planqa.index.build import build_index
@@ -30,24 +29,6 @@ from planqa.index.records import check_chapter
 from planqa.index.search import Searcher
 
 from planqa.cli import main
-
-
-class HashEmbedder:
-    """A deterministic stand-in for the model: each character bigram adds to one of 32 dimensions."""
-
-    name = "test-hash"
-    dim = 32
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), np.float32)
-        for row, t in zip(out, texts):
-            for a, b in zip(t, t[1:] + " "):
-                row[int(hashlib.md5((a + b).encode()).hexdigest()[:4], 16) % self.dim] += 1
-            row /= max(np.linalg.norm(row), 1e-9)
-        return out
-
-    embed_queries = embed_passages = _embed
-
 
 PLAN = "# 计划\n\n【第一部分】\n\n1、公园\n\n新建公园两座。完成绿道改造。\n\n2、学校\n\n新建学校一所。\n"
 
@@ -61,11 +42,11 @@ def seeds_with(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def build(seeds: Path, root: Path, **kw) -> Path:
-    return build_index(seeds, root, embedder=HashEmbedder(), use=NgramUse(), **kw)
+    return build_index(seeds, root, embedder=NgramEmbedder(32), use=NgramUse(), **kw)
 
 
 def load(root: Path, seeds: Path) -> Searcher:
-    return Searcher.load(root, seeds, embedder=HashEmbedder(), use=NgramUse())
+    return Searcher.load(root, seeds, embedder=NgramEmbedder(32), use=NgramUse())
 
 
 # --- 2. full disks, unreadable and damaged manifests -------------------------------------------
@@ -139,7 +120,7 @@ def test_a_really_full_disk(tmp_path, left_kb):
     seeds = seeds_with(tmp_path, {"plan.md": PLAN * 40})
     with tmpfs(tmp_path / "disk", "4m") as disk:
         root = disk / "index"
-        embedder = type("Wide", (HashEmbedder,), {"dim": 384})()  # the real model's width: real file sizes
+        embedder = NgramEmbedder(384)  # the real model's width: real file sizes
         good = build_index(seeds, root, embedder=embedder, use=NgramUse()).name
         free = shutil.disk_usage(disk).free
         (disk / "filler").write_bytes(b"\0" * (free - left_kb * 1024))
@@ -319,12 +300,12 @@ def test_a_plan_over_the_passage_limit_is_refused_before_embedding(tmp_path):
     seeds = seeds_with(tmp_path, {"plan.md": plan_of(600)})
     lines = []
 
-    class Refuses(HashEmbedder):
+    class Refuses(NgramEmbedder):
         def embed_passages(self, texts):
             raise AssertionError("embedding started")
 
     with pytest.raises(SeedsError) as e:
-        build_index(seeds, tmp_path / "index", embedder=Refuses(), use=NgramUse(), progress=lines.append, max_passages=500)
+        build_index(seeds, tmp_path / "index", embedder=Refuses(32), use=NgramUse(), progress=lines.append, max_passages=500)
     assert str(e.value) == (f"the plans in {seeds} hold 600 passages; one index takes at most 500 (some 0 minutes of "
                             "embedding on an idle two-core machine, docs/benchmarks.md): split them into several seeds "
                             "folders and indexes")
@@ -340,9 +321,9 @@ def test_a_big_build_prints_progress_every_few_seconds(tmp_path, monkeypatch):
     build(seeds, tmp_path / "index", progress=lines.append)
     embedded = [line for line in lines if line.startswith("embedded")]
     # 24 batches of 64, 6 fake seconds each: a line every 10 s (every second batch) and the last one.
-    assert embedded[:2] == ["embedded 128/1500 passages with test-hash, about 2 min left",
-                            "embedded 256/1500 passages with test-hash, about 2 min left"]
-    assert embedded[-2:] == ["embedded 1408/1500 passages with test-hash", "embedded 1500/1500 passages with test-hash"]
+    assert embedded[:2] == ["embedded 128/1500 passages with test-ngrams-32, about 2 min left",
+                            "embedded 256/1500 passages with test-ngrams-32, about 2 min left"]
+    assert embedded[-2:] == ["embedded 1408/1500 passages with test-ngrams-32", "embedded 1500/1500 passages with test-ngrams-32"]
     assert len(embedded) == 12
 
 
@@ -431,25 +412,15 @@ EVIL = "https://evil.example"
 
 @pytest.fixture(scope="module")
 def open_server(index_root, tmp_path_factory):
-    from test_security import start_server, stop
-
-    s = start_server(index_root, tmp_path_factory.mktemp("hardening"), PLANQA_ALLOWED_ORIGINS=f"{PUBLIC}, https://other.example/")
-    try:
+    with serving(index_root, tmp_path_factory.mktemp("hardening"), PLANQA_ALLOWED_ORIGINS=f"{PUBLIC}, https://other.example/") as s:
         yield s
-    finally:
-        stop(s)
 
 
 @pytest.fixture(scope="module")
 def locked_server(index_root, tmp_path_factory):
-    from test_security import start_server, stop
-
-    s = start_server(index_root, tmp_path_factory.mktemp("hardening-locked"), PLANQA_USER="planqa",
-                     PLANQA_PASSWORD="right-password-42")
-    try:
+    with serving(index_root, tmp_path_factory.mktemp("hardening-locked"), PLANQA_USER="planqa",
+                 PLANQA_PASSWORD="right-password-42") as s:
         yield s
-    finally:
-        stop(s)
 
 
 def cors(r) -> dict[str, str]:
@@ -563,26 +534,11 @@ def server_paths(server, index_root: Path) -> list[str]:
 
 
 def chat(c, question: str, history: list | None = None) -> tuple[str, list]:
-    """Ask through the page's own event, as the browser does (inputs filled from the page's config):
-    (the event stream, the chat shown after the answer)."""
-    config = c.get("/config").json()
-    components = {x["id"]: x for x in config["components"]}
-    box = next(i for i, x in components.items() if x.get("props", {}).get("elem_id") == "planqa-question")
-    dep = next(d for d in config["dependencies"] if [box, "submit"] in d["targets"])
-    data, states = [], 0
-    for i in dep["inputs"]:
-        if i == box:
-            data.append(question)
-        elif components[i]["type"] == "state":
-            data.append((history or []) if states == 0 else None)
-            states += 1
-        else:
-            data.append(components[i].get("props", {}).get("value"))
-    r = c.post(f"/gradio_api/call/{dep['api_name']}", json={"data": data})
-    assert r.status_code == 200, r.text
-    stream = c.get(f"/gradio_api/call/{dep['api_name']}/{r.json()['event_id']}").text
+    """Ask through the page's own event, as the browser does: (the event stream, the chat shown after
+    the answer)."""
+    stream = chat_stream(c, question, history)
     assert "event: complete" in stream, stream[:500]
-    return stream, json.loads(stream.split("data: ")[-1].splitlines()[0])[0]
+    return stream, shown_chat(stream)
 
 
 @pytest.mark.subprocess

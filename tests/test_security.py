@@ -13,16 +13,14 @@ import http.client
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, SEEDS
+from conftest import ROOT, SEEDS, Server, serving
+from pagechat import chat_api_name, chat_stream, shown_chat
 from planqa.index.errors import InputError
 from planqa.qa.answer import answer, clean_question
 from planqa.qa.app import ALL_CHAPTERS, BROKEN, respond
@@ -33,66 +31,10 @@ from planqa.cli import main
 PASSWD = "root:x:0:0"  # what /etc/passwd would show if it leaked
 
 
-@dataclass
-class Server:
-    url: str
-    port: int
-    proc: subprocess.Popen
-    log: Path
-    cache: Path
-
-    def http(self, **kw) -> httpx.Client:
-        # trust_env=False: no proxy from the environment, every request stays on 127.0.0.1.
-        return httpx.Client(base_url=self.url, trust_env=False, timeout=60, **kw)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(index_root: Path, tmp: Path, **env: str) -> Server:
-    port = free_port()
-    log = tmp / "server.log"
-    environ = {k: v for k, v in os.environ.items() if k not in ("PLANQA_USER", "PLANQA_PASSWORD", "GRADIO_TEMP_DIR")}
-    environ.update(PLANQA_CACHE=str(tmp / "cache"), **env)
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "planqa", "serve", "--port", str(port), "--index", str(index_root), "--seeds", str(SEEDS)],
-            cwd=ROOT, env=environ, stdout=out, stderr=subprocess.STDOUT,
-        )
-    server = Server(f"http://127.0.0.1:{port}", port, proc, log, tmp / "cache")
-    deadline = time.monotonic() + 120
-    with server.http() as client:
-        while True:
-            try:
-                if client.get("/", timeout=2).status_code == 200:
-                    return server
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                stop(server)
-                raise RuntimeError(f"server did not start: {log.read_text(errors='replace')}")
-            time.sleep(0.3)
-
-
-def stop(server: Server) -> None:
-    server.proc.terminate()
-    try:
-        server.proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.proc.kill()
-        server.proc.wait()
-
-
 @pytest.fixture(scope="module")
 def server(index_root, tmp_path_factory):
-    s = start_server(index_root, tmp_path_factory.mktemp("server"))
-    try:
+    with serving(index_root, tmp_path_factory.mktemp("server")) as s:
         yield s
-    finally:
-        stop(s)
 
 
 def no_traceback(body: str | bytes) -> None:
@@ -111,37 +53,14 @@ def raw_get(server: Server, path: str) -> tuple[int, bytes]:
         conn.close()
 
 
-def chat_api_name(config: dict) -> str:
-    """The API name Gradio gave the chat handler (registered with api_name=False)."""
-    box = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "planqa-question")
-    dep = next(d for d in config["dependencies"] if [box, "submit"] in d["targets"])
-    return dep["api_name"]
-
-
 def ask_api(client: httpx.Client, question: str, history: list | None = None) -> list:
     """A question through the page's own event, as the browser sends it (POST to the queue, then
     read the event stream); the other inputs keep the page's defaults. Returns the chat shown."""
-    config = client.get("/config").json()
-    components = {c["id"]: c for c in config["components"]}
-    box = next(i for i, c in components.items() if c.get("props", {}).get("elem_id") == "planqa-question")
-    dep = next(d for d in config["dependencies"] if [box, "submit"] in d["targets"])
-    data, states = [], 0
-    for i in dep["inputs"]:
-        if i == box:
-            data.append(question)
-        elif components[i]["type"] == "state":
-            data.append((history or []) if states == 0 else None)
-            states += 1
-        else:
-            data.append(components[i].get("props", {}).get("value"))
-    r = client.post(f"/gradio_api/call/{dep['api_name']}", json={"data": data})
-    assert r.status_code == 200, r.text
-    stream = client.get(f"/gradio_api/call/{dep['api_name']}/{r.json()['event_id']}")
-    no_traceback(stream.text)
-    events = [line.split(": ", 1)[1] for line in stream.text.splitlines() if line.startswith("event: ")]
-    data = [line.split(": ", 1)[1] for line in stream.text.splitlines() if line.startswith("data: ")]
-    assert events[-1] == "complete", stream.text
-    return json.loads(data[-1])[0]
+    stream = chat_stream(client, question, history)
+    no_traceback(stream)
+    events = [line.split(": ", 1)[1] for line in stream.splitlines() if line.startswith("event: ")]
+    assert events[-1] == "complete", stream
+    return shown_chat(stream)
 
 
 def texts(history: list) -> list[tuple[str, str]]:
@@ -394,11 +313,8 @@ def test_gradio_client_cannot_reach_the_private_handlers(server, monkeypatch):
 @pytest.fixture(scope="module")
 def locked(index_root, tmp_path_factory):
     password = secrets.token_urlsafe(12)
-    s = start_server(index_root, tmp_path_factory.mktemp("locked"), PLANQA_USER="planqa", PLANQA_PASSWORD=password)
-    try:
+    with serving(index_root, tmp_path_factory.mktemp("locked"), PLANQA_USER="planqa", PLANQA_PASSWORD=password) as s:
         yield s, password
-    finally:
-        stop(s)
 
 
 @pytest.mark.subprocess
