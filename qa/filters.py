@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from planqa.index import records
 from planqa.index.errors import InputError
 from planqa.index.records import Passage
 from planqa.index.text import normalize
@@ -58,17 +59,15 @@ def _levels():
 
 
 def check_chapter(chapter, passages: Sequence[Passage]) -> int | None:
-    """None = all chapters, 0 = the introduction, 1..N. Raises InputError naming a bad value."""
+    """None (or "") = all chapters, 0 = the introduction, 1..N; a number given as text is read as
+    one. The range check is the one the CLI, the page and the API share (records.check_chapter)."""
     if chapter is None or chapter == "":
         return None
     try:
         no = int(chapter)
     except (TypeError, ValueError):
         raise InputError(f"chapter must be a number (0 = introduction, 1-N), got {chapter!r}") from None
-    last = max((p.chapter_no for p in passages), default=0)
-    if not 0 <= no <= last:
-        raise InputError(f"chapter must be between 0 (introduction) and {last}, got {chapter!r}")
-    return no
+    return records.check_chapter(no, {p.chapter_no for p in passages})
 
 
 def commitments(passages: Sequence[Passage], chapter: int | None = None, keyword: str | None = None,

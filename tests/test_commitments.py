@@ -158,7 +158,7 @@ def test_filters(passages):
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"chapter": 8}, "chapter must be between 0 (introduction) and 7, got 8"),
+    ({"chapter": 8}, "chapter must be 0 (the introduction) to 7, got 8"),
     ({"chapter": -1}, "got -1"),
     ({"chapter": "six"}, "got 'six'"),
     ({"milestone": "soon"}, "unknown milestone 'soon'"),
