@@ -8,7 +8,7 @@ import numpy as np
 
 from .dense import make_dense_index, write_dense_index
 from .embed import Embedder, load_embedder
-from .embed_use import UseEncoder
+from .embed_use import UseEncoder, load_use
 from .errors import SeedsError, rebuild_hint
 from .lexical import LexicalIndex, tokenize
 from .parse import parse_seeds
@@ -77,12 +77,14 @@ def build_index(seeds_dir: Path, root: Path, model: str | None = None, progress:
 
         lexical = LexicalIndex.build([tokenize(p.text) for p in passages])
         lexical.save(build_dir / "bm25")
+        use = use or load_use()
         write_side_files(build_dir, passages, lexical.vocabulary, embedder, use)
         say("built the FAISS and BM25 indexes, the second encoder's vectors and the keyword bridges")
 
         documents = sorted({p.document for p in passages})
         write_manifest(build_dir, {
             "model": {"id": embedder.name, "dim": embedder.dim},
+            "second_encoder": {"id": use.name, "dim": use.dim},
             "corpus_hash": digest,
             "seeds": str(seeds_dir.resolve()),
             "documents": documents,

@@ -14,6 +14,7 @@ import numpy as np
 
 from .dense import dense_search, read_dense_index
 from .embed import Embedder, load_embedder
+from .embed_use import NAME as USE_NAME
 from .embed_use import UseEncoder, load_use
 from .errors import IndexInvalidError, IndexStaleError, InputError, rebuild_hint
 from .expand import english_words, read_terms, translate, write_terms
@@ -157,6 +158,11 @@ class Searcher:
             )
         if seeds_dir is not None and manifest.get("corpus_hash") != corpus_hash(Path(seeds_dir)):
             raise IndexStaleError(f"the index at {root} was built from other seeds than {seeds_dir}; rebuild it: {hint}")
+        second = manifest.get("second_encoder") if isinstance(manifest.get("second_encoder"), dict) else {}
+        wanted = use.name if use is not None else USE_NAME
+        if second.get("id") != wanted:
+            raise IndexStaleError(f"the index at {root} was built with second encoder {second.get('id')!r}, not "
+                                  f"{wanted!r}; rebuild it: {hint}")
         if not all((build_dir / f).is_file() for f in (USE_VECTORS, TERMS, TITLE_VECTORS, TITLE_USE_VECTORS)):
             raise IndexStaleError(f"the index at {root} predates the second encoder and keyword bridges; "
                                   f"rebuild it: {hint}")

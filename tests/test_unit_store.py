@@ -69,6 +69,21 @@ def test_an_index_of_another_embedder_is_refused_with_the_rebuild_command(tiny_r
     assert str(e.value).endswith(f"planqa index --seeds {tiny_seeds} --out {tiny_root}")
 
 
+def test_an_index_of_another_second_encoder_is_refused(tiny_root, tiny_seeds):
+    """The manifest names the second encoder too: vectors of another one would score as noise."""
+    class OtherUse(NgramUse):
+        def __init__(self) -> None:
+            super().__init__()
+            self.name = "test-other-use"
+
+    with pytest.raises(IndexStaleError) as e:
+        Searcher.load(tiny_root, tiny_seeds, embedder=NgramEmbedder(), use=OtherUse())
+    assert str(e.value) == (f"the index at {tiny_root} was built with second encoder 'test-ngrams-use', not "
+                            f"'test-other-use'; rebuild it: planqa index --seeds {tiny_seeds} --out {tiny_root}")
+    manifest = json.loads(next((tiny_root / "builds").iterdir()).joinpath("manifest.json").read_text(encoding="utf-8"))
+    assert manifest["second_encoder"] == {"id": "test-ngrams-use", "dim": 512}
+
+
 def test_an_index_of_other_seeds_is_refused(tiny_root, tmp_path):
     other = write_tiny_plan(tmp_path / "seeds")
     (other / "more.md").write_text("新建一座公园。\n", encoding="utf-8")
