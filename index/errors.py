@@ -24,6 +24,11 @@ class IndexStaleError(PlanQAError):
     """The index was built from other seeds or with another model."""
 
 
+class IndexOutdatedError(IndexStaleError):
+    """The index was built by an earlier planqa (files or manifest fields it lacks): rebuilding it
+    from the same seeds loses nothing, so the commands that build a missing index rebuild this one."""
+
+
 class IndexBusyError(PlanQAError):
     """Another build holds the index lock."""
 

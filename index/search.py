@@ -16,7 +16,7 @@ from .dense import dense_search, read_dense_index
 from .embed import Embedder, load_embedder
 from .embed_use import NAME as USE_NAME
 from .embed_use import UseEncoder, load_use
-from .errors import IndexInvalidError, IndexStaleError, InputError, rebuild_hint
+from .errors import IndexInvalidError, IndexOutdatedError, IndexStaleError, InputError, rebuild_hint
 from .expand import english_words, read_terms, translate, write_terms
 from .lexical import LexicalIndex, tokenize
 from .query import STATES_NUMBER, Query, as_query
@@ -31,6 +31,7 @@ USE_VECTORS = "use_vectors.npy"
 TITLE_VECTORS = "title_vectors.npy"
 TITLE_USE_VECTORS = "title_use_vectors.npy"
 TERMS = "terms.json"
+SIDE_FILES = (USE_VECTORS, TERMS, TITLE_VECTORS, TITLE_USE_VECTORS)
 DEFAULT_K = 5  # quotes per answer unless asked otherwise (CLI, page, API, eval)
 
 
@@ -160,12 +161,12 @@ class Searcher:
             raise IndexStaleError(f"the index at {root} was built from other seeds than {seeds_dir}; rebuild it: {hint}")
         second = manifest.get("second_encoder") if isinstance(manifest.get("second_encoder"), dict) else {}
         wanted = use.name if use is not None else USE_NAME
+        if not second.get("id") or not all((build_dir / f).is_file() for f in SIDE_FILES):
+            raise IndexOutdatedError(f"the index at {root} was built by an earlier planqa (no second encoder or "
+                                     f"keyword bridges); rebuild it: {hint}")
         if second.get("id") != wanted:
             raise IndexStaleError(f"the index at {root} was built with second encoder {second.get('id')!r}, not "
                                   f"{wanted!r}; rebuild it: {hint}")
-        if not all((build_dir / f).is_file() for f in (USE_VECTORS, TERMS, TITLE_VECTORS, TITLE_USE_VECTORS)):
-            raise IndexStaleError(f"the index at {root} predates the second encoder and keyword bridges; "
-                                  f"rebuild it: {hint}")
         try:
             passages = read_passages(build_dir / "passages.jsonl")
             vectors = load_vectors(build_dir / "vectors.npy")

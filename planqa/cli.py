@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from planqa.config import Settings, settings
-from planqa.index.errors import IndexBusyError, IndexMissingError, InputError, PlanQAError
+from planqa.index.errors import IndexBusyError, IndexMissingError, IndexOutdatedError, InputError, PlanQAError
 from planqa.index.records import check_chapter
 
 EXIT_INPUT = 2
@@ -135,8 +135,11 @@ def open_searcher(args: argparse.Namespace):
     s = args.settings
     try:
         return Searcher.load(s.index, s.seeds, s.model, embedder=_embedder(s))
-    except IndexMissingError:
-        _progress(f"no index at {s.index} yet; building it from {s.seeds} (once, about a minute)")
+    except (IndexMissingError, IndexOutdatedError) as e:
+        if isinstance(e, IndexOutdatedError):  # built by an earlier planqa: the same seeds, rebuilt
+            _progress(f"the index at {s.index} was built by an earlier planqa; rebuilding it from {s.seeds}")
+        else:
+            _progress(f"no index at {s.index} yet; building it from {s.seeds} (once, about a minute)")
         try:
             build_index(s.seeds, s.index, s.model, progress=_progress, embedder=_embedder(s))
         except IndexBusyError:

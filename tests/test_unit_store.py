@@ -84,6 +84,22 @@ def test_an_index_of_another_second_encoder_is_refused(tiny_root, tiny_seeds):
     assert manifest["second_encoder"] == {"id": "test-ngrams-use", "dim": 512}
 
 
+def test_an_index_of_an_earlier_planqa_is_outdated_not_damaged(tmp_path, tiny_seeds):
+    """No second encoder in the manifest: built by an earlier planqa, which serve, eval and ask rebuild."""
+    from planqa.index.errors import IndexOutdatedError
+    from planqa.index.store import FORMAT_VERSION, write_manifest
+
+    root = tmp_path / "idx"
+    build_index(tiny_seeds, root, embedder=NgramEmbedder(), use=NgramUse())
+    build = next((root / "builds").iterdir())
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["second_encoder"], manifest["files"], manifest["format_version"]
+    write_manifest(build, manifest)  # a consistent manifest, as an earlier planqa wrote it
+    assert json.loads((build / "manifest.json").read_text(encoding="utf-8"))["format_version"] == FORMAT_VERSION
+    with pytest.raises(IndexOutdatedError, match="built by an earlier planqa"):
+        Searcher.load(root, tiny_seeds, embedder=NgramEmbedder(), use=NgramUse())
+
+
 def test_an_index_of_other_seeds_is_refused(tiny_root, tmp_path):
     other = write_tiny_plan(tmp_path / "seeds")
     (other / "more.md").write_text("新建一座公园。\n", encoding="utf-8")
