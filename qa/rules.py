@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 from planqa.index.expand import english_words
-from planqa.index.lexical import DATA, read_words
+from planqa.index.lexical import DATA, read_words, tokenize_normalized
 from planqa.index.query import ASKS_NUMBER as _ASKS_NUMBER
-from planqa.index.query import STATES_NUMBER as _STATES_NUMBER
 from planqa.index.query import Query
 from planqa.index.search import Coverage, Hit
 from planqa.index.text import arabic_numerals, normalize
@@ -45,14 +44,23 @@ _CODE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9.+]*[A-Z0-9](?![A-Za-z0-9])|[A-
 _EN_PLACE = re.compile(r"\b([A-Z][a-z]+) (?:district|county|city)\b")
 # A question that asks for a number is not answered by a passage that states none, and one that
 # asks for money is not answered by a passage without an amount in 元.
-_ASKS_MONEY = re.compile(r"多少钱|资金|经费|费用|收费|价格|均价|房价|票价|门票|预算|补贴|投资额|挣|工资|收入|什么价|交多少"
-                         r"|budget|cost|price|rent|fee|subsid|funding|income|salary")
-_ASKS_UNIT = re.compile(r"(?:多少|几)(?P<unit>[个所家条座项名张辆台栋处届期宗天])")
+_ASKS_MONEY = re.compile(r"多少钱|资金|经费|费用|收费|价格|均价|房价|票价|门票|预算|补贴|投资额|挣|工资|收入(?![低高少])|什么价|交多少"
+                         r"|\b(?:budget|cost|price|rent|fee|subsid\w*|funding|income|salar(?:y|ie)|wage)s?\b|sell for")
+_ASKS_UNIT = re.compile(r"(?:多少|几)(?P<unit>平方米|公里|千米|[个所家条座项名张辆台栋处届期宗天亩片套户间部吨米])")
+# A size asked without 多少 ("全线有多长", "how far"): a number the sentence must state.
+_ASKS_SIZE = re.compile(r"多[长远大高宽重]|how (?:long|far|big|large|tall|wide)")
+# Asks for a rate or a share ("失业率控制在多少", "医保报销比例", "unemployment rate"): answered by a %.
+_ASKS_RATE = re.compile(r"(?:率|比例|占比).*(?:多少|几)|(?:多少|几).*(?:率|比例|占比)|比例|百分之几|\brate\b|percent")
+# States a quantity: a number with a unit, a measure word or a %, not a year, a phase ("二期") or
+# a quoted code ("11311"工作体系).
+_STATES_QUANTITY = re.compile(r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
+                              r"(?:%|[万亿千百]|[家个所座条宗项名人米平辆台栋处届张套亩户间吨]|公里)")
+_QUOTED = re.compile(r'"[^"]*"|“[^”]*”|\d{4}年')
 # Asks for a day or a date the plan would have to state: "哪天", "几月几号", "on what date".
 _ASKS_DAY = re.compile(r"哪天|哪一天|几月|几号|几日|具体日期|什么日子|开幕日|what date|which day|on what day")
 _STATES_DAY = re.compile(r"\d+月|\d+日|[一二三四五六七八九十]+月")
 # Asks for a person: the plan names tasks, not people.
-_ASKS_PERSON = re.compile(r"谁|哪位|叫什么名字|姓名|负责人|哪个部门|牵头|\bwho\b|in charge")
+_ASKS_PERSON = re.compile(r"谁|哪位|叫什么名字|姓名|负责人|哪个(?:部门|单位|机构)|牵头|\bwho\b|in charge")
 # What a one-year work plan states (tasks and targets) leaves out: reasons, how to apply, exact
 # places and addresses, which company, clock times, the weather, today's statistics, how long a
 # trip takes. Each is one of the fitted abstainer's features (ABSTAIN_FEATURES: asks_…), weighed
@@ -62,14 +70,35 @@ ASKS = {
     "procedure": r"需要(?:什么|哪些)|条件|材料|手续|报名|预约|挂号|办理|怎么(?:申请|办|买|交|去)"
                  r"|\bhow (?:do|can|should) (?:i|we)\b|\bapply\b|\bbook\b|sign up|register",
     "place_detail": r"哪些(?:街道|村|小区|地方)|哪几个|哪个(?:街道|村|小区)|分别在|具体在|在哪|哪里|\bwhere\b"
-                    r"|which streets?|\baddress",
+                    r"|which (?:streets?|neighbou?rhoods?|villages?|communities|compounds)|\baddress",
     "org": r"哪家|哪个公司|什么公司|哪些(?:企业|公司)|\b(?:which|what) compan",
-    "clock": r"几点|开门|关门|营业时间|what time|opening hours|\bclose\b|\bopen\b",
-    "forecast": r"天气|下雨|下雪|气温|刮风|热不热|特别热|weather|\brain\b|\bsnow|temperature",
+    "clock": r"几点|营业时间|开放时间|what time|opening hours|\bhours\b",
+    "forecast": r"天气|下雨|下雪|气温|刮风|热不热|冷不冷|(?:会不会|会)(?:很|特别)?[冷热]|降温|weather|\brain\b|\bsnow|temperature",
     "stat_now": r"现在|目前|常住|人口|population|live in|\bcurrently\b",
     "duration": r"多久|多长时间|几分钟|几个小时|how long",
 }
 _ASKS = {k: re.compile(v, re.IGNORECASE) for k, v in ASKS.items()}
+# What the best sentence shows when it does state such a detail: a place's name (a word of three
+# characters or more with a place's ending, not a generic one such as 老城区), a company, a clock
+# time, a length of time. A question asking for one of them (ASKS) that the sentence does not
+# show is the abstainer's feature asks_…; the kinds without an entry here a plan never states.
+_PLACE_END = re.compile(r"^[\u4e00-\u9fff]{2,}[镇乡村路街区县市河湖湾]$")
+# A "where" question (not "哪些街道", "哪几个小区": those ask for named places) is also answered by
+# the institution a sentence names (交易所, 实验室, 中心).
+_NAMED_KIND = re.compile(r"(?:哪些|哪几个|哪个|分别在|具体在)(?:街道|村|小区|社区)|street|neighbou?rhood|village|communit|compound")
+_INSTITUTION = re.compile(r"^[\u4e00-\u9fff]{2,}(?:所|室|中心|厂|馆)$")
+STATES = {
+    "org": re.compile(r"公司|集团|企业|银行"),
+    "clock": re.compile(r"\d+(?:[:：]\d\d|点|时)"),
+    "duration": re.compile(r"\d+(?:分钟|小时|天|个月)"),
+}
+# "这几个 / 那几条 / 哪几个" point at things already named, and "几所学校会…吗" means "a few": they
+# do not ask how many.
+_NOT_A_COUNT = re.compile(r"[这那哪好]几")
+_YES_NO = re.compile(r"吗[?？!！。]*$")
+# Counted units that answer one another ("几家" is answered by "6所"); any other unit is answered
+# only by a number with that very unit ("多少亩" by "…亩").
+_COUNTERS = "个家所"
 _NUMERAL = "0-9一二两三四五六七八九十百千万"
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -107,7 +136,7 @@ ABSTAIN_FEATURES = (
     "top_score", "margin", "top_share", "e5_z", "use_z", "bm25",
     "words_in_plan", "words_in_top", "chars_in_top", "english", "list", "followup",
     "money_unstated", "day_unstated", "asks_person", "number_unstated", "unit_unstated", "rate_unstated",
-    "rules_refuse", *(f"asks_{k}" for k in ASKS),
+    "rules_refuse", *(f"asks_{k}" for k in ASKS), "unstated_any",
 )
 # The abstainer reads this many of the best candidates (the page shows at most five).
 ABSTAIN_TOP = 5
@@ -116,23 +145,38 @@ ABSTAIN_TOP = 5
 def asked_but_unstated(query: Query, top: Hit, own: Query | None = None) -> dict[str, bool]:
     """What the question asks for that the best passage does not state (a number, a day, money,
     a unit, a rate), and whether it asks for a person; read from a follow-up's own words (`own`)."""
-    asked = (own or query).norm
+    asked = _NOT_A_COUNT.sub("", (own or query).norm)
+    if _YES_NO.search(asked):
+        asked = asked.replace("几", "")
     stated = arabic_numerals(normalize(top.passage.text))
+    quantity = _STATES_QUANTITY.search(_QUOTED.sub("", stated))
     unit = _ASKS_UNIT.search(asked)
-    unit_stated = not unit or re.search(f"[{_NUMERAL}]{unit.group('unit')}", top.passage.text)
+    units = unit and (f"[{_COUNTERS}]" if unit.group("unit") in _COUNTERS else unit.group("unit"))
+    unit_stated = not unit or re.search(f"[{_NUMERAL}]{units}", top.passage.text)
     return {
         "money_unstated": bool(_ASKS_MONEY.search(asked)) and "元" not in top.passage.text,
         "day_unstated": bool(_ASKS_DAY.search(asked)) and not _STATES_DAY.search(stated),
         "asks_person": bool(_ASKS_PERSON.search(asked)),
-        "number_unstated": bool(_ASKS_NUMBER.search(asked)) and not _STATES_NUMBER.search(top.passage.text),
+        "number_unstated": bool(_ASKS_NUMBER.search(asked) or _ASKS_SIZE.search(asked)) and not quantity,
         "unit_unstated": not unit_stated,
-        "rate_unstated": "率" in asked and bool(_ASKS_NUMBER.search(asked)) and "%" not in stated,
+        "rate_unstated": bool(_ASKS_RATE.search(asked)) and "%" not in stated,
     }
 
 
 def asks_for(question: str) -> dict[str, bool]:
     """Which of the things a work plan does not state (ASKS) a question asks for."""
     return {k: bool(rx.search(question)) for k, rx in _ASKS.items()}
+
+
+def shows(kind: str, text: str, asked: str = "") -> bool:
+    """Whether a sentence shows the detail of kind `kind` (ASKS) that a question (`asked`, its
+    normalised text) asks for."""
+    norm = arabic_numerals(normalize(text))
+    if kind == "place_detail":
+        institution = not _NAMED_KIND.search(asked)
+        return any((_PLACE_END.match(t) and not any(t.endswith(g) for g in GENERIC_PLACES))
+                   or (institution and _INSTITUTION.match(t)) for t in tokenize_normalized(norm))
+    return bool(kind in STATES and STATES[kind].search(norm))
 
 
 def abstain_features(query: Query, hits: list[Hit], coverage: Coverage, own: Query | None = None,
@@ -151,6 +195,9 @@ def abstain_features(query: Query, hits: list[Hit], coverage: Coverage, own: Que
     else:
         in_plan = sum(1 for w in words if w in coverage.corpus_text) / len(words) if words else 0.0
     top_text = normalize(top.passage.text)
+    asked = (own or query).norm
+    unstated = asked_but_unstated(query, top, own)
+    asks = {k: v and not shows(k, top.passage.text, asked) for k, v in asks_for(asked).items()}
     chars = [ch for ch in dict.fromkeys(query.norm) if _HAN.match(ch)]
     cols = {
         "top_score": top.score, "margin": top.score - hits[1].score if len(hits) > 1 else 0.0,
@@ -162,9 +209,10 @@ def abstain_features(query: Query, hits: list[Hit], coverage: Coverage, own: Que
         "words_in_top": sum(1 for w in words if w in top_text) / len(words) if words else 0.0,
         "chars_in_top": sum(1 for ch in chars if ch in top_text) / len(chars) if chars else 0.0,
         "english": float(query.english), "list": float(query.is_list), "followup": float(own is not None),
-        **{k: float(v) for k, v in asked_but_unstated(query, top, own).items()},
+        **{k: float(v) for k, v in unstated.items()},
         "rules_refuse": float(not covered_by(query, hits, coverage, own)),
-        **{f"asks_{k}": float(v) for k, v in asks_for((own or query).norm).items()},
+        **{f"asks_{k}": float(v) for k, v in asks.items()},
+        "unstated_any": float(any(unstated.values()) or any(asks.values())),
     }
     return np.array([cols[f] for f in ABSTAIN_FEATURES], dtype=np.float64)
 
@@ -237,7 +285,6 @@ def covered_by(query: Query, hits: list[Hit], coverage: Coverage, own: Query | N
     before): what it asks for (a number, a day, money, a person) is read from its own words."""
     top = hits[0]
     words = query.tokens
-    asked = (own or query).norm
     # The best of a hundred-odd cosines stands out by two deviations by chance alone, so the
     # z-score below cannot tell a question that says nothing ("的", "123", "x": no content words,
     # only numbers, one letter) from a real one: such a question is answered only by a passage
@@ -247,18 +294,8 @@ def covered_by(query: Query, hits: list[Hit], coverage: Coverage, own: Query | N
     stated = arabic_numerals(normalize(top.passage.text))
     if not any(ch.isalpha() for ch in query.norm) or len("".join(words)) < 2:
         return all(w in stated for w in words)
-    if _ASKS_MONEY.search(asked) and "元" not in top.passage.text:
-        return False
-    if _ASKS_DAY.search(asked) and not _STATES_DAY.search(stated):
-        return False
-    if _ASKS_PERSON.search(asked):
-        return False
-    if _ASKS_NUMBER.search(asked) and not _STATES_NUMBER.search(top.passage.text):
-        return False
-    unit = _ASKS_UNIT.search(asked)
-    if unit and not re.search(f"[{_NUMERAL}]{unit.group('unit')}", top.passage.text):
-        return False
-    if "率" in asked and _ASKS_NUMBER.search(asked) and "%" not in stated:
+    # Asks for money, a day, a person, a number, a unit or a rate the best passage does not state.
+    if any(asked_but_unstated(query, hits[0], own).values()):
         return False
     if max(h.lexical for h in hits) >= STRONG_BM25:
         return True

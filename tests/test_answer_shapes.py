@@ -5,7 +5,7 @@ from planqa.index.records import Passage
 from planqa.index.search import Hit
 from planqa.qa.answer import shown_hits
 from planqa.qa.followup import frame, read_with_previous
-from planqa.qa.rules import ABSTAIN_FEATURES, ASKS, asks_for, is_list_question, unknown_names
+from planqa.qa.rules import ABSTAIN_FEATURES, ASKS, asked_but_unstated, asks_for, is_list_question, shows, unknown_names
 
 
 @pytest.mark.parametrize("previous, question, read", [
@@ -107,7 +107,10 @@ def test_a_chapter_lead_makes_a_list_of_that_chapter():
     ("新建的驿站分别在哪些街道？", {"place_detail"}),
     ("这条路是哪家公司施工的？", {"org"}),
     ("公园早上几点开门？", {"clock"}),
+    ("Will the district nursing home open this year?", set()),  # "open" alone is not a clock time
     ("明天会不会下雨？", {"forecast"}),
+    ("今年冬天会不会很冷？", {"forecast"}),
+    ("Which neighborhoods will get the new kindergartens?", {"place_detail"}),
     ("How many people live in the district?", {"stat_now"}),
     ("How long will the ride take?", {"duration"}),
     ("今年新建几家养老服务驿站？", set()),
@@ -116,3 +119,46 @@ def test_a_chapter_lead_makes_a_list_of_that_chapter():
 def test_what_a_question_asks_for_that_a_work_plan_does_not_state(question, asked):
     assert {k for k, v in asks_for(question.lower()).items() if v} == asked
     assert {f"asks_{k}" for k in ASKS} <= set(ABSTAIN_FEATURES)
+
+
+def _said(text: str) -> Hit:
+    p = Passage("d:1", "d", "plan", 6, "c", 2, "s", 1, 1, text, 0, 1)
+    return Hit(p, 1.0, 1.0, 0.0, ())
+
+
+@pytest.mark.parametrize("question, sentence, unstated", [
+    ("今年新建几家养老服务驿站？", "新建10家养老服务驿站。", set()),
+    ("公立幼儿园今年多开几家？", "推进新开公办幼儿园6所,增加学前学位1080个。", set()),  # 家 and 所 count alike
+    ("今年通州要造林多少亩？", "完成10个老旧小区改造。", {"unit_unstated"}),
+    # a phase ("二期"), a quoted code and a year are not quantities
+    ("How many jobs will the car plant create?", "保障中芯京城二期建成达产。", {"number_unstated"}),
+    ("社会消费品零售总额的目标是多少？", '以"11311"工作体系为主抓手,2024年狠抓落地。', {"number_unstated"}),
+    # pointing at things already named, or "a few" in a yes-no question, is not asking how many
+    ("去三河的那几条路今年能通车吗？", "实现通清路、厂通路等工程完工通车。", set()),
+    ("南边的几所学校会抱团一起发展吗？", '构建"南部学校发展群"。', set()),
+    ("收入低的家庭住的政策房今年有几个项目在建？", "加快7个保障性住房项目建设。", set()),
+    ("托育一个月要交多少钱？", "新增普惠托位1180个。", {"money_unstated"}),
+    ("How many rural sewage treatment stations will be built?", "64座农村污水处理站建设。", set()),  # sewage is no wage
+    ("What is the unemployment rate in Tongzhou?", "促进城乡劳动力就业不少于1.5万人。", {"rate_unstated"}),
+    ("22号线全线有多长？", "推动轨道交通22号线建设全面提速", {"number_unstated"}),
+    ("绿道修好以后全长多少公里？", "完成87条背街小巷环境精细化治理。", {"unit_unstated"}),
+    ("交通治理由哪个单位负责？", "扎实开展交通综合治理。", {"asks_person"}),
+])
+def test_what_a_question_asks_for_that_the_best_sentence_does_not_state(question, sentence, unstated):
+    got = asked_but_unstated(analyze(question), _said(sentence))
+    assert {k for k, v in got.items() if v} == unstated
+
+
+@pytest.mark.parametrize("kind, sentence, asked, shown", [
+    ("place_detail", "新建10家养老服务驿站。", "分别在哪些街道", False),
+    ("place_detail", "开工建设春明路、黄瓜园中街等道路。", "分别在哪些街道", True),
+    ("place_detail", "完成10个老旧小区改造。", "是哪几个小区", False),  # 老旧小区 names no place
+    ("place_detail", "加速北京绿色交易所全国温室气体自愿减排交易中心建设。", "平台建在哪", True),
+    ("place_detail", "加速北京绿色交易所全国温室气体自愿减排交易中心建设。", "在哪些街道", False),
+    ("org", "确保北投大厦竣工投用、首旅集团总部大厦主体结构完工。", "which company", True),
+    ("org", "推动轨道交通22号线建设全面提速", "哪家公司", False),
+    ("clock", "确保区养老院投入运营。", "几点开门", False),
+    ("why", "为加快发展,新建10家养老服务驿站。", "为什么", False),
+])
+def test_whether_the_best_sentence_shows_the_detail_asked_for(kind, sentence, asked, shown):
+    assert shows(kind, sentence, asked) is shown

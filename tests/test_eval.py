@@ -19,9 +19,9 @@ def test_splits_are_stratified_halves_with_gold_in_the_plan(passages):
     assert {q.split for q in dev} == {"dev"} and {q.split for q in test} == {"test"}
     assert not {q.id for q in dev} & {q.id for q in test}
     assert len({q.question for q in dev + test}) == len(dev + test)
-    # The d2- questions were added to dev later (training for the fitted ranker and abstainer): the
+    # The d2- and d3- questions were added to dev later (training for the fitted ranker and abstainer): the
     # halves are the questions before them.
-    counts = {name: Counter(q.type for q in qs if not q.id.startswith("d2-"))
+    counts = {name: Counter(q.type for q in qs if not q.id.startswith(("d2-", "d3-")))
               for name, qs in (("dev", dev), ("test", test))}
     for typ in TYPES:
         assert min(counts["dev"][typ], counts["test"][typ]) >= MIN_PER_SPLIT[typ], typ
