@@ -18,6 +18,8 @@ from .embed_use import NAME as USE_NAME
 from .embed_use import UseEncoder, load_use
 from .errors import IndexInvalidError, IndexOutdatedError, IndexStaleError, InputError, rebuild_hint
 from .expand import english_words, read_terms, translate, write_terms
+from .glossary import Bridge, default_glossary
+from .glossary import columns as glossary_columns
 from .lexical import LexicalIndex, tokenize
 from .query import STATES_NUMBER, Query, as_query
 from .rank import FEATURES, Ranker, cover, load_ranker, squash
@@ -128,6 +130,7 @@ class Searcher:
         self._background = np.ascontiguousarray(vectors[::step][:BACKGROUND_SAMPLE])
         self._corpus_text: str | None = None
         self._norm_texts = [normalize(p.text) for p in passages]
+        self.glossary = Bridge(default_glossary(), self._norm_texts)  # everyday words -> official ones
         self._states_number = np.array([bool(STATES_NUMBER.search(p.text)) for p in passages], dtype=np.float32)
         self._lead = np.array([p.section_no == 0 and p.chapter_no > 0 for p in passages], dtype=np.float32)
         keys = [(p.document, p.chapter_no, p.section_no) for p in passages]
@@ -308,6 +311,7 @@ class Searcher:
             "number_stated": asks * stated, "number_missing": asks * (1 - stated),
             "lead": lead, "list_lead": float(q.is_list) * lead,
             "en_zh_e5_z": rw_e5_z, "en_zh_use_z": rw_use_z,
+            **glossary_columns(self, q, cand),
         }
         return np.stack([np.asarray(cols[f], np.float64) for f in FEATURES], axis=1)
 
