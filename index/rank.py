@@ -30,6 +30,7 @@ FEATURES = (
     "char_cover", "bigram_cover", "title_e5", "title_use",
     "number_stated", "number_missing", "lead", "list_lead",
     "en_zh_e5_z", "en_zh_use_z",
+    "en_zh_bm25", "en_zh_pairs",
 )
 # The second stage: the first stage's score, and the share of its weight held by the sentence's section.
 STAGE2 = ("stage1", "section_mass", "list_section_mass")
