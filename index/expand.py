@@ -14,6 +14,8 @@ Both are computed once per build from the index's own vocabulary and saved besid
   words has that definition, else the most frequent in jieba's dictionary (its sense listed
   earliest on a tie). An English question is then written word by word in Chinese (phrases
   longest first, `translate`), and that pseudo-question is embedded beside the question itself.
+  A glossary of government and public-service English (`en_zh_glossary.txt`: ring road -> 环路,
+  nursery -> 托育) wins over CC-CEDICT, whose first senses are rarely a work plan's (苗圃, 戒指).
 
 Nothing is downloaded; both dictionaries ship inside their packages.
 """
@@ -35,7 +37,20 @@ what which who whom whose when where why how many much this that these those it 
 into about than then there their they them we our you your he she his her i me my not no yes any
 some all more most other such only also just so very up out if over new year years plan planned
 sb sth one person people thing things etc e.g. used kind type make get give take put
-""".split())
+""".split()) | frozenset(  # the filler of a spoken question, which CC-CEDICT translates ("something" -> 场景)
+    """anything something someone somebody anyone anybody everything everyone nothing being going gets got
+getting want wants may might must shall whether still really actually already again here now soon
+lot lots sort tell know think too ever""".split())
+# Irregular forms the suffix rules below cannot undo ("built" would find CC-CEDICT's 内置).
+IRREGULAR = {"built": "build", "rebuilt": "rebuild", "began": "begin", "begun": "begin", "made": "make",
+             "ran": "run", "went": "go", "gone": "go", "held": "hold", "kept": "keep", "met": "meet",
+             "paid": "pay", "spent": "spend", "sold": "sell", "bought": "buy", "brought": "bring",
+             "taught": "teach", "children": "child", "women": "woman", "men": "man", "fed": "feed",
+             "grew": "grow", "grown": "grow", "laid": "lay", "led": "lead", "chose": "choose",
+             "chosen": "choose", "won": "win", "done": "do", "did": "do"}
+# Nouns in -ing that are not a verb's form ("parking" is not "park").
+NO_STEM = frozenset("parking housing spring string during evening morning ceiling "
+                    "nothing clothing wedding funding".split())
 _EN_WORD = re.compile(r"[a-z]+")
 _ACRONYM = re.compile(r"\(([A-Z]{2,6})\)")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
@@ -47,7 +62,12 @@ def english_words(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """A crude stem so that "kindergartens"/"kindergarten" and "building"/"build" meet."""
+    """A crude stem so that "kindergartens"/"kindergarten", "renovated"/"renovate" and
+    "built"/"build" meet; "parking" stays itself."""
+    if word in IRREGULAR:
+        return IRREGULAR[word]
+    if word in NO_STEM or (word.endswith("s") and word[:-1] in NO_STEM):
+        return word.removesuffix("s") if word not in NO_STEM else word
     for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
             return word[: len(word) - len(suffix)] + repl
@@ -163,11 +183,31 @@ def _word_frequencies() -> dict[str, int]:
     return out
 
 
+GLOSSARY = Path(__file__).with_name("en_zh_glossary.txt")
+
+
+def glossary(path: Path = GLOSSARY) -> dict[str, str]:
+    """The glossary's English phrases, as `english_words` reads them (space-joined) -> Chinese; a
+    phrase made only of stop words is left out; a later line wins over an earlier one."""
+    out: dict[str, str] = {}
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        english, sep, zh = line.partition("\t")
+        if not sep or not zh.strip():
+            raise ValueError(f"{path}:{n}: expected 'English<TAB>Chinese', got {line!r}")
+        key = " ".join(english_words(english))
+        if key:
+            out[key] = zh.strip()
+    return out
+
+
 def translation_map(vocab: set[str], pinyin: dict[str, list[str]] | None = None) -> dict[str, str]:
-    """English phrase (stemmed content words, space-joined) -> one Chinese word: the plan's word
-    with that definition if any (the most frequent of them), else the most frequent word in
-    jieba's dictionary; a word jieba does not know and the plan does not use is never chosen.
-    A romanised plan word (`pinyin`, one spelling -> one word) translates to that word."""
+    """English phrase (stemmed content words, space-joined) -> one Chinese word: the glossary's
+    (`GLOSSARY`) if it has the phrase, else the plan's word with that CC-CEDICT definition if any
+    (the most frequent of them), else the most frequent word in jieba's dictionary; a word jieba
+    does not know and the plan does not use is never chosen. A romanised plan word (`pinyin`, one
+    spelling -> one word) translates to that word."""
     freq = _word_frequencies()
     best: dict[str, tuple[tuple[int, float, int], str]] = {}
     for key, zh, rank in _phrases():
@@ -178,6 +218,7 @@ def translation_map(vocab: set[str], pinyin: dict[str, list[str]] | None = None)
         if key not in best or score > best[key][0]:
             best[key] = (score, zh)
     out = {k: zh for k, (_, zh) in best.items()}
+    out.update(glossary())
     for spelt, words in (pinyin or {}).items():
         if len(words) == 1:
             out[spelt] = words[0]

@@ -16,6 +16,7 @@ from .dense import dense_search, read_dense_index
 from .embed import Embedder, load_embedder
 from .embed_use import NAME as USE_NAME
 from .embed_use import UseEncoder, load_use
+from .english import rendering_features
 from .errors import IndexInvalidError, IndexOutdatedError, IndexStaleError, InputError, rebuild_hint
 from .expand import english_words, read_terms, translate, write_terms
 from .glossary import Bridge, default_glossary
@@ -312,6 +313,7 @@ class Searcher:
             "lead": lead, "list_lead": float(q.is_list) * lead,
             "en_zh_e5_z": rw_e5_z, "en_zh_use_z": rw_use_z,
             **glossary_columns(self, q, cand),
+            **rendering_features(rewritten, cand, self.lexical, self._norm_texts),
         }
         return np.stack([np.asarray(cols[f], np.float64) for f in FEATURES], axis=1)
 
