@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from planqa.index.caches import init_jieba
 from planqa.index.lexical import new_tokenizer
 
 _lock = threading.RLock()
@@ -23,9 +24,13 @@ def _posseg():
     global _tagger
     with _lock:
         if _tagger is None:
+            from pathlib import Path
+
             import jieba.posseg
 
-            _tagger = jieba.posseg.POSTokenizer(new_tokenizer())
+            tk = new_tokenizer()
+            init_jieba(tk, Path(tk.tmp_dir))
+            _tagger = jieba.posseg.POSTokenizer(tk)
         return _tagger
 
 

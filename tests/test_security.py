@@ -358,7 +358,8 @@ def test_jieba_never_reads_the_shared_temp_cache(tmp_path):
 
     assert out.stdout.strip() == str(tokenize("新建10家养老服务驿站"))
     assert "养老服务驿站" in out.stdout or "养老" in out.stdout
-    assert [p.name for p in own.iterdir()] == ["jieba.cache"]
+    # jieba's own cache and planqa's plain copy of it (index/caches.py), both in planqa's folder
+    assert sorted(p.name.split("-")[0] for p in own.iterdir()) == ["jieba", "jieba.cache"]
     assert own.stat().st_mode & 0o777 == 0o700
 
 
