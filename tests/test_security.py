@@ -171,8 +171,9 @@ def test_downloads_come_from_planqas_cache_not_a_shared_folder(server):
         assert [x for x in config["components"] if x["type"] in ("downloadbutton", "file")] == []
         assert c.get("/api/commitments.csv", params={"q": "养老"}).status_code == 200
         assert c.get("/api/commitments.xlsx", params={"q": "养老"}).status_code == 200
-    written = sorted(p.suffix for p in (server.cache / "downloads").rglob("*") if p.is_file())
-    assert written == [".csv", ".xlsx"]
+    written = sorted(p.suffix for p in (server.cache / "downloads").glob("server-*/*/*") if p.is_file())
+    assert written == [".csv", ".xlsx"]  # in the server's own folder (beside its lock)
+    assert [p.suffix for p in (server.cache / "downloads").iterdir() if p.is_file()] == [".lock"]
 
 
 # --- the run routes -----------------------------------------------------------------------------
