@@ -1,6 +1,7 @@
 """Quick-to-read copies of the files a process's first question waits for, in planqa's cache folder.
 
-A cold `planqa ask` spent about 1.5 s of CPU reading three files (docs/benchmarks.md, "Cold start"):
+A cold `planqa ask` spent about 1.5 s of CPU reading three files (CPU seconds below measured by hand
+on this 2-core machine, 2026-11-30; the whole effect: docs/benchmarks.md, "Second encoder", cold start):
 jieba's dictionary cache (a marshal file, which `marshal.load` reads object by object: 0.6 s), the
 Universal Sentence Encoder's SentencePiece model (parsed and turned into a prefix table in pure
 Python: 0.5 s) and its weights (a compressed .npz: 0.4 s). Each gets a copy here, an uncompressed
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 import zipfile
 from array import array
 from pathlib import Path
@@ -24,6 +26,7 @@ import numpy as np
 
 # What a damaged or foreign copy raises when read; each means "use the slow path".
 BAD_COPY = (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile)
+STALE_TMP = 3600.0  # seconds: a temporary file this old was left by a process killed while writing
 
 
 def _key(prefix: str, version: str, source: Path) -> str:
@@ -45,6 +48,12 @@ def _write(folder: Path, name: str, arrays: dict[str, np.ndarray]) -> None:
     for old in folder.glob(f"{kind}*.npz"):
         if old.name != name:
             old.unlink(missing_ok=True)
+    for tmp_left in folder.glob(".tmp-*.npz"):  # a process killed while writing; another's is younger
+        try:
+            if time.time() - tmp_left.stat().st_mtime > STALE_TMP:
+                tmp_left.unlink()
+        except OSError:
+            pass
 
 
 def _text(strings: list[str]) -> np.ndarray:

@@ -4,6 +4,8 @@ damaged or unwritable copy only means the slow way (and a new copy)."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -130,12 +132,16 @@ def test_an_older_copy_is_removed_when_a_new_one_is_written(tmp_path, monkeypatc
     old = tmp_path / "jieba-0.42.0-1-1.npz"
     np.savez(old, words=np.zeros(0, np.uint8))
     (tmp_path / "usetok-0.2.1-1-1.npz").write_bytes(b"kept: another kind")
+    for left, age in ((".tmp-killed.npz", 7200), (".tmp-writing.npz", 10)):  # killed mid-write; being written
+        (tmp_path / left).write_bytes(b"")
+        os.utime(tmp_path / left, (time.time() - age, time.time() - age))
     tk = _jieba_tokenizer(tmp_path)
     _jieba_way(tk, monkeypatch)
     caches.init_jieba(tk, tmp_path)
     assert not old.exists() and (tmp_path / "usetok-0.2.1-1-1.npz").exists()
+    assert not (tmp_path / ".tmp-killed.npz").exists() and (tmp_path / ".tmp-writing.npz").exists()
     assert _copy(tmp_path, "jieba").name.startswith("jieba-0.42.1-")
-    assert not list(tmp_path.glob(".tmp-*"))
+    assert [p.name for p in tmp_path.glob(".tmp-*")] == [".tmp-writing.npz"]
 
 
 def test_lexical_tokenizer_reads_the_copy_in_planqa_cache_folder():
