@@ -192,7 +192,7 @@ def markdown(r: dict) -> str:
     out += ["", *_why(r), *recommendations(r)]
     out += _plan_md(r) + _threads_md(r) + _startup_md(r) + _server_md(r) + _models_md(r) + _scale_md(r)
     if r.get("use_latency"):  # written by `python -m bench.use_latency`, kept by a full run
-        out += ["", USE_START, *use_section(r), USE_END]
+        out += [*([""] if out[-1] else []), USE_START, *use_section(r), USE_END]
     if r.get("plansize"):  # written by `python -m bench.plansize`, kept by a full run
         out += ["", plansize.START, *plansize.section(r), plansize.END]
     return "\n".join(out).rstrip() + "\n"

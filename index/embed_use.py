@@ -18,8 +18,9 @@ from .errors import ModelError
 
 NAME = "use-multilingual-v3"
 DIM = 512
-# One BLAS thread for a question: 2.0 ms p50 idle on these 2 cores, where two threads took 7.7 ms
-# p50 and 136 ms at worst (thread hand-off on a shared machine); docs/benchmarks.md, "USE threads".
+# One BLAS thread for a question: 2.5 ms p50 and 11 ms at worst on these 2 shared cores, where two
+# threads took 10.7 ms p50 and 250 ms at worst (thread hand-off); docs/benchmarks.md, "Second
+# encoder (USE)", USE threads (python -m bench.use_latency, 2026-11-30, load average 6).
 QUERY_THREADS = 1
 
 
