@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from planqa.index.caches import init_jieba
 from planqa.index.lexical import new_tokenizer
@@ -24,8 +25,6 @@ def _posseg():
     global _tagger
     with _lock:
         if _tagger is None:
-            from pathlib import Path
-
             import jieba.posseg
 
             tk = new_tokenizer()
