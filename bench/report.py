@@ -472,10 +472,12 @@ USE_START, USE_END = "<!-- use_latency: written by python -m bench.use_latency -
 # Cold `planqa ask` before index/caches.py, by hand with /usr/bin/time -v, three runs each (kept here as history:
 # the runs below are this section's own).
 COLD_HISTORY = ("before the second encoder 0.95 s (the *Build and cold start* run above); with it, before the copies: "
-                "2.03 / 2.37 / 2.28 s at load average 2.6, 294 MB peak (2026-11-30). Side by side at load average "
-                "5.8–6.0 (2026-11-30 01:38 UTC, alternating runs): without the copies 4.70 / 4.75 / 4.64 s (CPU 2.29 / "
-                "2.34 / 2.31 s, 300 MB peak), with them 2.65 / 2.45 / 2.33 s (CPU 1.31 / 1.21 / 1.16 s, 291 MB peak), "
-                "the same answer printed")
+                "2.03 / 2.37 / 2.28 s at load average 2.6, 294 MB peak (2026-11-30). Side by side, `/usr/bin/time -v`, "
+                "alternating runs at load average 2.6–3.1 with three colleagues' evals on the two cores (2026-11-30 "
+                "01:45 UTC): without the copies 5.11 / 4.46 / 4.25 s (CPU 2.52 / 2.21 / 2.11 s, 300 MB peak), with "
+                "them 2.58 / 2.33 / 2.25 s (CPU 1.26 / 1.15 / 1.11 s, 291 MB peak), the same answer printed; at load "
+                "5.8–6.0: 4.70 / 4.75 / 4.64 s against 2.65 / 2.45 / 2.33 s. Half the CPU, so about 1.1–1.2 s on a "
+                "quiet machine (not measured: none was quiet)")
 
 
 def _pair(s: dict | None) -> str:
