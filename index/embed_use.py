@@ -18,9 +18,9 @@ from .errors import ModelError
 
 NAME = "use-multilingual-v3"
 DIM = 512
-# One BLAS thread for a question: 2.5 ms p50 and 11 ms at worst on these 2 shared cores, where two
-# threads took 10.7 ms p50 and 250 ms at worst (thread hand-off); docs/benchmarks.md, "Second
-# encoder (USE)", USE threads (python -m bench.use_latency, 2026-11-30, load average 6).
+# One BLAS thread for a question: 2.3 ms p50 and 9 ms at worst on these 2 shared cores, where two
+# threads took 9.5 ms p50 and 301 ms at worst (thread hand-off); docs/benchmarks.md, "Second
+# encoder (USE)", USE threads (python -m bench.use_latency, 2026-11-30, load average 3 to 6).
 QUERY_THREADS = 1
 
 
