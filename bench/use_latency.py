@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -127,14 +128,21 @@ def cold_ask(index: Path, cache: Path, runs: int = COLD_RUNS) -> dict:
 
 
 def run(passes: int, limit: int | None = None) -> dict:
+    info = machine()
+    tmp = Path(tempfile.mkdtemp(prefix="planqa-bench-"))
+    try:
+        return _run(tmp, info, passes, limit)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # an index and the cache copies: about 100 MB
+
+
+def _run(tmp: Path, info: dict, passes: int, limit: int | None) -> dict:
     from planqa.index import caches
     from planqa.index.build import build_index
     from planqa.index.embed_use import load_use
     from planqa.index.lexical import new_tokenizer, use_cache_dir
     from planqa.index.search import Searcher
 
-    info = machine()
-    tmp = Path(tempfile.mkdtemp(prefix="planqa-bench-"))
     cache = tmp / "cache"
     cache.mkdir(mode=0o700)
     use_cache_dir(cache)
