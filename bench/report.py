@@ -191,6 +191,8 @@ def markdown(r: dict) -> str:
         out += ["", f"**Section `{name}` failed in this run:** `{err.splitlines()[-1] if err else ''}`"]
     out += ["", *_why(r), *recommendations(r)]
     out += _plan_md(r) + _threads_md(r) + _startup_md(r) + _server_md(r) + _models_md(r) + _scale_md(r)
+    if r.get("use_latency"):  # written by `python -m bench.use_latency`, kept by a full run
+        out += [*([""] if out[-1] else []), USE_START, *use_section(r), USE_END]
     if r.get("plansize"):  # written by `python -m bench.plansize`, kept by a full run
         out += ["", plansize.START, *plansize.section(r), plansize.END]
     return "\n".join(out).rstrip() + "\n"
@@ -463,4 +465,66 @@ def _scale_bm25_md(sc: dict) -> list[str]:
         for b in sc["bm25"]:
             out.append(_row(f"{b['n']:,}", b["vocabulary"], b["build_s"], b["rss_delta_mb"], *_pct(b["scores"])[:2],
                             *_pct(b["scores_argsort_top50"])[:2], *_pct(b["scores_argpartition_top50"])[:2]))
+    return out
+
+
+USE_START, USE_END = "<!-- use_latency: written by python -m bench.use_latency -->", "<!-- /use_latency -->"
+# Cold `planqa ask` before index/caches.py, by hand with /usr/bin/time -v, three runs each (kept here as history:
+# the runs below are this section's own).
+COLD_HISTORY = ("before the second encoder 0.95 s (the *Build and cold start* run above); with it, before the copies: "
+                "2.03 / 2.37 / 2.28 s at load average 2.6, 294 MB peak (2026-11-30). Side by side, `/usr/bin/time -v`, "
+                "alternating runs at load average 2.6–3.1 with three colleagues' evals on the two cores (2026-11-30 "
+                "01:45 UTC): without the copies 5.11 / 4.46 / 4.25 s (CPU 2.52 / 2.21 / 2.11 s, 300 MB peak), with "
+                "them 2.58 / 2.33 / 2.25 s (CPU 1.26 / 1.15 / 1.11 s, 291 MB peak), the same answer printed; at load "
+                "5.8–6.0: 4.70 / 4.75 / 4.64 s against 2.65 / 2.45 / 2.33 s. Half the CPU, so about 1.1–1.2 s on a "
+                "quiet machine (not measured: none was quiet)")
+
+
+def _pair(s: dict | None) -> str:
+    return "–" if not s or not s.get("n") else f"{_ms(s['p50'])} / {_ms(s['p95'])}"
+
+
+@md_section("use_latency", title="Second encoder (USE): new-question latency and build throughput")
+def use_section(u: dict) -> list[str]:
+    lat, b, th, cold = u["latency"], u["build"], u["use_threads"], u["cold_ask"]
+    la = u["machine"].get("load_average_at_start")
+    out = [f"`{u.get('command', 'python -m bench.use_latency')}` on {u['date']} (commit {u['machine'].get('commit')}, load average "
+           f"at start {la}, at end {u.get('load_average_at_end')}): one process, every number below from this one run. "
+           f"New questions: the {u['questions']} dev questions × {u['passes']} pass{'es' if u['passes'] > 1 else ''}, every "
+           "query cache cleared before each pass, the full `answer()`; *English* = the "
+           f"{u['english_questions']} of them asked in English; *cached* = the same questions again; *busy* = one extra "
+           "process spinning on one core.", "",
+           _row("what", "idle p50 / p95 ms", "English idle p50 / p95 ms", "busy p50 / p95 ms", "cached p50 / p95 ms"),
+           _row("---", "---:", "---:", "---:", "---:")]
+    names = {"e5+bm25": "e5 + BM25 (the hybrid before issue 9)", "hand": "hand: e5 + 0.2·USE + BM25 + bridges",
+             "hybrid": "hybrid (now): fitted ranker + English rendered in Chinese"}
+    for mode, name in names.items():
+        m = lat[mode]
+        out.append(_row(name, _pair(m["idle"]), _pair(m["english"]), _pair(m["busy"]), _pair(m["cached"])))
+    hy = lat["hybrid"]
+    if hy["english"].get("n"):
+        out += ["", f"An English question costs {hy['english']['p50'] - hy['idle']['p50']:.1f} ms more at p50 through the hybrid "
+                "(one more e5 and one more USE encoding: its Chinese rendering); everything per question is cached (both "
+                "encodings of the question and of its rendering, the rendering itself)."]
+    out += ["", f"**Build throughput.** `build_index` of the {b['passages']} passages in this process: {b['seconds']:.2f} s "
+            "(both encoders' passages and section titles, FAISS, BM25, the keyword bridges). Embedding the plan's passages "
+            f"(×4) in one batch: e5 {b['e5_passages_per_s']:.1f} passages/s, USE {b['use_passages_per_s']:.1f} passages/s.", "",
+            "**USE threads.** One question's USE encoding (the dev questions one by one), p50 / p95 / max ms: "
+            + "; ".join(f"{n} thread{'s' if n != '1' else ''} idle {_ms(th['idle'][n]['p50'])} / {_ms(th['idle'][n]['p95'])} / "
+                        f"{_ms(th['idle'][n]['max'])}, busy {_ms(th['busy'][n]['p50'])} / {_ms(th['busy'][n]['p95'])} / "
+                        f"{_ms(th['busy'][n]['max'])}" for n in ("1", "2"))
+            + ". planqa encodes a question on one thread (index/embed_use.py `QUERY_THREADS`).", ""]
+    runs = cold["runs"]
+    first = cold.get("first")
+    out.append(f"**Cold start.** `{cold['command']}` as a new process, {len(runs)} runs: "
+               + " / ".join(f"{x['wall_s']:.2f}" for x in runs) + " s (CPU " + " / ".join(f"{x['cpu_s']:.2f}" for x in runs)
+               + f" s; peak RSS {max(x['peak_rss_mb'] for x in runs)} MB; load average "
+               + " / ".join(f"{x['load1']}" for x in runs) + " just before each). jieba's dictionary and USE's tokenizer and "
+               "weights are read from quick-to-read copies in planqa's cache folder (index/caches.py)"
+               + (f"; the first question with an empty cache folder took {first['wall_s']:.2f} s (jieba builds its dictionary "
+                  "and planqa writes the copies, once)" if first else "")
+               + f". Earlier: {COLD_HISTORY}.")
+    if (la or [0])[0] > 1.5:
+        out += ["", f"**Load.** The machine was busy (load average {la} at start on two cores: colleagues' jobs), so these "
+                "numbers are upper bounds; the busy rows add one more spinning process on top."]
     return out

@@ -26,6 +26,7 @@ from . import models, naive, plan, report, scale, server, startup, threads
 from .common import ROOT, Context, machine, others_testing, write_json
 
 SECTIONS = ("build", "plan", "naive", "threads", "cold", "server", "models", "scale")
+KEPT = ("use_latency", "plansize")  # written by `python -m bench.use_latency` and `python -m bench.plansize`
 RESULTS = ROOT / "bench" / "results.json"
 DOCS = ROOT / "docs" / "benchmarks.md"
 
@@ -114,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {}
     if args.only and out.exists():
         results = json.loads(out.read_text(encoding="utf-8"))
+    elif out.exists():  # a full run keeps the parts other commands write (bench.use_latency, bench.plansize)
+        previous = json.loads(out.read_text(encoding="utf-8"))
+        results = {k: previous[k] for k in KEPT if k in previous}
     started, date, mach = time.perf_counter(), time.strftime("%Y-%m-%d %H:%M %Z"), machine()
     given = sys.argv[1:] if argv is None else argv
     command = " ".join(["python -m bench.run", *given])

@@ -2,7 +2,7 @@
 
 jieba's dictionary cache is a marshal file; it is read only from a folder planqa owns (the
 user's cache folder, or the one `use_cache_dir` names), never from the shared temp folder jieba
-uses by default.
+uses by default. planqa itself reads a plain copy of it kept there (index/caches.py), a third the time.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .caches import init_jieba
 from .text import arabic_numerals, normalize
 
 USERDICT = Path(__file__).with_name("userdict.txt")
@@ -80,7 +81,7 @@ def _jieba():
     with _lock:
         if _tokenizer is None:
             tk = new_tokenizer()
-            tk.initialize()
+            init_jieba(tk, Path(tk.tmp_dir))
             tk.load_userdict(str(USERDICT))
             _tokenizer = tk
         return _tokenizer

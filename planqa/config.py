@@ -51,6 +51,9 @@ class Settings:
     user: str | None = None  # PLANQA_USER and PLANQA_PASSWORD: the page's login, when both are set
     password: str | None = None
     allowed_origins: tuple[str, ...] = field(default=())  # PLANQA_ALLOWED_ORIGINS, comma-separated
+    # PLANQA_TRUSTED_PROXIES, comma-separated addresses or networks (nginx on this machine: 127.0.0.1)
+    # whose X-Forwarded-For names the client; by default nobody's, the client is the connection's peer
+    trusted_proxies: tuple[str, ...] = field(default=())
     answer_delay: float = 0.0  # PLANQA_ANSWER_DELAY: seconds added to every chat answer (a test hook)
 
     @property
@@ -73,5 +76,6 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
         user=env.get("PLANQA_USER") or None,
         password=env.get("PLANQA_PASSWORD") or None,
         allowed_origins=origins,
+        trusted_proxies=tuple(p.strip() for p in env.get("PLANQA_TRUSTED_PROXIES", "").split(",") if p.strip()),
         answer_delay=_seconds(env, "PLANQA_ANSWER_DELAY"),
     )

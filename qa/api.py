@@ -199,8 +199,8 @@ def _file_route(run: Callable, passages: list[Passage], store, ext: str) -> Call
 
 
 def api_routes(searcher: Searcher, downloads: Path | None = None) -> list:
-    """The API's routes, to place before Gradio's own (FastAPI `routes=`). `downloads`: the folder
-    the CSV/XLSX files are written to (emptied now; planqa's cache folder in a server)."""
+    """The API's routes, to place before Gradio's own (FastAPI `routes=`). `downloads`: the folder in
+    which this server makes its own folder for the CSV/XLSX files (<cache>/downloads in a server)."""
     import tempfile
 
     from fastapi import APIRouter, Request

@@ -304,9 +304,12 @@ def launch(searcher: Searcher, settings: Settings, host: str = "127.0.0.1", port
 
     from .api import api_routes
     from .downloads import downloads_dir
-    from .security import guarded_app, own_origins
+    from .security import forwarded_allow_ips, guarded_app, own_origins
 
     origins = own_origins(host, port, settings.allowed_origins)  # a bad PLANQA_ALLOWED_ORIGINS stops here
+    # uvicorn (started by Gradio) reads this when it starts: X-Forwarded-For is believed only from these
+    # proxies, so the password backoff counts per real client (qa/security.py), not per claimed one.
+    os.environ["FORWARDED_ALLOW_IPS"] = forwarded_allow_ips(settings.trusted_proxies)
     demo = build_app(searcher, answer_delay=settings.answer_delay)
     routes = api_routes(searcher, downloads_dir(settings.cache))
     app_kwargs = {"exception_handlers": {FnIndexInferError: not_found}, "routes": routes}

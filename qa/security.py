@@ -6,6 +6,10 @@ reflects any Origin, `null` included, with credentials allowed, and its login co
 `SameSite=None`. So `Guard` sits outside Gradio's middleware and decides by the Origin alone,
 whatever the Host says:
 
+- A request whose `Host` is not one of the server's own (the names it listens on with its port, and
+  the hosts of `PLANQA_ALLOWED_ORIGINS`) gets a 400: a page on another site whose name was made to
+  point at 127.0.0.1 (DNS rebinding) is same-origin to the browser, sends no `Origin`, but names
+  its own host. A request without `Host` (HTTP/1.0) is let through.
 - A request whose `Origin` is not one of the server's own origins (its bind address, and
   `PLANQA_ALLOWED_ORIGINS`) gets a 403 before Gradio sees it; a request without `Origin` (a
   link, a navigation, curl) is let through. CORS headers are planqa's: only an allowed origin is
@@ -14,11 +18,14 @@ whatever the Host says:
 - With a login set, only what the login page needs is served without one (LOGIN_PAGE);
   `/openapi.json`, `/gradio_api/cancel`, `/gradio_api/reset` and the rest answer 401.
 - Wrong passwords (the login form, or HTTP Basic on the JSON API) slow down per client: after
-  FREE_FAILURES, each further try must wait twice as long as the last (429, `Retry-After`).
+  FREE_FAILURES, each further try must wait twice as long as the last (429, `Retry-After`). The
+  client is the connection's peer address; `X-Forwarded-For` is believed only from the proxies in
+  `PLANQA_TRUSTED_PROXIES` (uvicorn reads them, `forwarded_allow_ips`), so nobody can pose as many.
 - Uploads are refused whatever their size, 0 bytes included (403), logged in or not.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import math
@@ -76,6 +83,25 @@ def own_origins(host: str, port: int, extra: Iterable[str] = ()) -> frozenset[st
     return frozenset(o for o in found if o)
 
 
+def host_allowed(host: str, origins: frozenset[str]) -> bool:
+    """Whether a `Host` header names the server itself: `host[:port]` of one of its own origins."""
+    if not host or re.search(r"[/@?#\\\s]", host):
+        return False
+    return any(origin_of(f"{scheme}://{host}") in origins for scheme in ("http", "https"))
+
+
+def forwarded_allow_ips(proxies: Iterable[str]) -> str:
+    """uvicorn's FORWARDED_ALLOW_IPS for PLANQA_TRUSTED_PROXIES: the addresses (or networks) whose
+    X-Forwarded-For is believed; "" believes nobody, so a client is the connection's peer."""
+    out = []
+    for p in proxies:
+        try:
+            out.append(str(ipaddress.ip_network(p.strip(), strict=False)) if "/" in p else str(ipaddress.ip_address(p.strip())))
+        except ValueError:
+            raise InputError(f"PLANQA_TRUSTED_PROXIES: {p!r} is not an IP address or network like 127.0.0.1 or 10.0.0.0/8") from None
+    return ",".join(out)
+
+
 @dataclass
 class Backoff:
     """Per-client count of wrong passwords and the time before the next try is heard."""
@@ -121,6 +147,13 @@ class Guard:
             await self.app(scope, receive, send)
             return
         headers = _headers(scope)
+        host = headers.get("host")
+        if host is not None and not host_allowed(host, self.origins):
+            if host not in self._warned and len(self._warned) < 100:
+                self._warned.add(host)
+                log.warning("refused a request for host %r (not this server's; see PLANQA_ALLOWED_ORIGINS)", host[:100])
+            await self._refuse(scope, send, 400, "unknown host")
+            return
         origin = headers.get("origin")
         allowed = origin is not None and origin_of(origin) in self.origins
         if origin is not None and not allowed:

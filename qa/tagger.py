@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
+from planqa.index.caches import init_jieba
 from planqa.index.lexical import new_tokenizer
 
 _lock = threading.RLock()
@@ -25,7 +27,9 @@ def _posseg():
         if _tagger is None:
             import jieba.posseg
 
-            _tagger = jieba.posseg.POSTokenizer(new_tokenizer())
+            tk = new_tokenizer()
+            init_jieba(tk, Path(tk.tmp_dir))
+            _tagger = jieba.posseg.POSTokenizer(tk)
         return _tagger
 
 

@@ -1,6 +1,8 @@
 """The commitments as files: CSV (BOM, columns, Chinese), XLSX rows, file names, the download folder."""
 import csv
 import io
+import os
+from pathlib import Path
 
 import pytest
 from conftest import pid
@@ -76,8 +78,10 @@ def test_download_folder_writes_once_per_filter_and_is_capped(tmp_path):
     root = tmp_path / "downloads"
     root.mkdir()
     (root / "stale.csv").write_text("from an earlier run")
+    (root / "0123456789abcdef").mkdir()  # a filter folder of a planqa before per-server folders
     store = Downloads(root, cap=3)
-    assert list(root.iterdir()) == []  # swept on start
+    assert store.root.parent == root and store.root.name.startswith(f"server-{os.getpid()}-")
+    assert sorted(p.name for p in root.iterdir()) == [store.root.name, store.root.name + ".lock"]  # swept on start
     writes = []
 
     def write(path):
@@ -89,10 +93,54 @@ def test_download_folder_writes_once_per_filter_and_is_capped(tmp_path):
     for key in "bcde":
         store.path(f"csv|{key}", f"{key}.csv", write)
     assert store.count() == 3 and len(writes) == 5
-    assert sorted(p.name for p in root.glob("*/*")) == ["c.csv", "d.csv", "e.csv"]
-    assert first.parent.parent == root and not first.exists()
+    assert sorted(p.name for p in store.root.glob("*/*")) == ["c.csv", "d.csv", "e.csv"]
+    assert first.parent.parent == store.root and not first.exists()
     with pytest.raises(ValueError, match="cap must be >= 1, got 0"):
         Downloads(root, cap=0)
+    store.close()
+
+
+def test_two_servers_sharing_a_cache_keep_each_others_files(tmp_path):
+    """Each server's folder is its own and locked while it runs; only a gone server's is swept."""
+    root = tmp_path / "downloads"
+    first = Downloads(root)
+    kept = first.path("csv|a", "a.csv", lambda p: p.write_text("first"))
+    second = Downloads(root)  # a second server starting on the same cache folder
+    assert second.root != first.root and kept.read_text() == "first"
+    made = second.path("csv|a", "a.csv", lambda p: p.write_text("second"))
+    assert made.parent.parent == second.root and kept.read_text() == "first"
+    first.close()  # the first server ends
+    third = Downloads(root)
+    assert not first.root.exists() and not (root / (first.root.name + ".lock")).exists()
+    assert made.read_text() == "second" and third.root.is_dir()
+    assert sorted(p.name for p in root.iterdir() if p.is_dir()) == sorted([second.root.name, third.root.name])
+    second.close()
+    third.close()
+
+
+@pytest.mark.subprocess
+def test_a_running_servers_downloads_survive_another_starting(tmp_path):
+    """The lock is held by the process: a second process's start leaves it alone, and removes it once
+    that process has ended."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "downloads"
+    code = ("import sys; from pathlib import Path; from planqa.qa.downloads import Downloads; "
+            "s = Downloads(Path(sys.argv[1])); p = s.path('csv|a', 'a.csv', lambda p: p.write_text('x')); "
+            "print(p, flush=True); sys.stdin.read()")
+    child = subprocess.Popen([sys.executable, "-c", code, str(root)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        theirs = Path(child.stdout.readline().strip())
+        mine = Downloads(root)
+        assert theirs.read_text() == "x" and theirs.parent.parent != mine.root
+    finally:
+        child.communicate("", timeout=60)
+    assert child.returncode == 0
+    again = Downloads(root)
+    assert not theirs.parent.parent.exists() and mine.root.is_dir() and again.root.is_dir()
+    mine.close()
+    again.close()
 
 
 def test_rows_cells(passages):

@@ -431,7 +431,7 @@ def cors(r) -> dict[str, str]:
 def test_other_origins_are_refused_whatever_the_host(open_server):
     """Gradio trusted every Origin once the Host was not localhost (nginx sets the public name)."""
     with open_server.http() as c:
-        for host in (None, "planqa.intranet.example", "127.0.0.1", "evil.example"):
+        for host in (None, "planqa.intranet.example", f"localhost:{open_server.port}"):  # other hosts: 400 (below)
             for origin in (EVIL, "null", "http://127.0.0.1:1", "https://planqa.intranet.example.evil.example"):
                 headers = {"Origin": origin, **({"Host": host} if host else {})}
                 r = c.get("/config", headers=headers)
@@ -490,13 +490,23 @@ def test_without_login_only_the_login_page_is_served(locked_server):
         assert c.get("/config").status_code == 200
 
 
-@pytest.mark.subprocess
-def test_wrong_passwords_slow_down_per_client(locked_server):
-    """uvicorn takes the client's address from X-Forwarded-For when the peer is 127.0.0.1 (nginx)."""
-    def login(c, password: str, client: str):
-        return c.post("/login", data={"username": "planqa", "password": password}, headers={"X-Forwarded-For": client})
+@pytest.fixture(scope="module")
+def proxied_server(index_root, tmp_path_factory):
+    """Logged in, behind nginx on this machine: PLANQA_TRUSTED_PROXIES=127.0.0.1."""
+    with serving(index_root, tmp_path_factory.mktemp("hardening-proxied"), PLANQA_USER="planqa",
+                 PLANQA_PASSWORD="right-password-42", PLANQA_TRUSTED_PROXIES="127.0.0.1") as s:
+        yield s
 
-    with locked_server.http() as c:
+
+def login(c, password: str, client: str | None = None):
+    return c.post("/login", data={"username": "planqa", "password": password},
+                  headers={"X-Forwarded-For": client} if client else {})
+
+
+@pytest.mark.subprocess
+def test_wrong_passwords_slow_down_per_client(proxied_server):
+    """Behind a trusted proxy, uvicorn takes the client's address from X-Forwarded-For (nginx sets it)."""
+    with proxied_server.http() as c:
         codes = [login(c, "wrong", "10.0.0.1").status_code for _ in range(8)]
         assert codes == [400] * 5 + [429] * 3
         r = login(c, "right-password-42", "10.0.0.1")  # refused unheard while it must wait
@@ -509,6 +519,36 @@ def test_wrong_passwords_slow_down_per_client(locked_server):
         time.sleep(2.1)
         assert login(c, "right-password-42", "10.0.0.1").status_code == 200  # and a success forgets
         assert [login(c, "wrong", "10.0.0.1").status_code for _ in range(5)] == [400] * 5
+
+
+@pytest.mark.subprocess
+def test_x_forwarded_for_is_not_believed_without_a_trusted_proxy(locked_server):
+    """A client cannot pose as many by sending X-Forwarded-For: the backoff keys on the connection's peer."""
+    with locked_server.http() as c:
+        codes = [login(c, "wrong", f"10.0.1.{i}").status_code for i in range(5)]
+        assert codes == [400] * 5
+        r = login(c, "wrong", "10.0.1.99")  # a "new" client, the same peer
+        assert (r.status_code, r.headers["retry-after"]) == (429, "1")
+        assert login(c, "wrong").status_code == 429
+        time.sleep(1.1)
+        assert login(c, "right-password-42", "10.0.1.100").status_code == 200  # and a success forgets
+
+
+@pytest.mark.subprocess
+def test_a_page_on_another_host_cannot_read_the_api(open_server):
+    """DNS rebinding: evil.example made to resolve to 127.0.0.1 is same-origin to the browser, which
+    then sends no Origin, but its Host names evil.example: 400, whatever the path."""
+    port = open_server.port
+    with open_server.http() as c:
+        for host in ("evil.example", f"evil.example:{port}", "127.0.0.1", f"127.0.0.2:{port}", f"127.0.0.1:{port}@evil.example",
+                     "planqa.intranet.example.evil.example", "planqa.intranet.example:8443"):
+            for path in ("/api/ask?q=养老", "/config", "/", "/api/commitments"):
+                r = c.get(path, headers={"Host": host})
+                assert (r.status_code, r.json(), cors(r)) == (400, {"detail": "unknown host"}, {}), (host, path)
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}", "planqa.intranet.example",
+                     "planqa.intranet.example:443", "other.example"):
+            r = c.get("/api/ask", params={"q": "今年新建多少家养老服务驿站？"}, headers={"Host": host})
+            assert r.status_code == 200 and r.json()["answered"] is True, (host, r.text[:200])
 
 
 @pytest.mark.subprocess
@@ -593,3 +633,59 @@ def test_a_huge_chat_history_is_capped_not_echoed(open_server):
     assert sum(len(json.dumps(m["content"], ensure_ascii=False)) for m in shown) <= MAX_HISTORY_CHARS + 20_000
     asked = [m for m in shown if m["role"] == "user"][-1]
     assert "今年新建多少家养老服务驿站" in json.dumps(asked["content"], ensure_ascii=False)  # the newest turn is kept
+
+
+# --- the Host header and trusted proxies, without a server ----------------------------------------
+
+def test_host_allowed_names_only_the_server_itself():
+    from planqa.qa.security import host_allowed, own_origins
+
+    origins = own_origins("127.0.0.1", 7860, ["https://planqa.intranet.example", "http://intra.example:8080"])
+    ok = ["127.0.0.1:7860", "localhost:7860", "[::1]:7860", "Localhost:7860", "planqa.intranet.example",
+          "planqa.intranet.example:443", "intra.example:8080"]
+    bad = ["", "127.0.0.1", "127.0.0.1:7861", "evil.example", "evil.example:7860", "planqa.intranet.example:80",
+           "127.0.0.1:7860@evil.example", "evil.example#@127.0.0.1:7860", "127.0.0.1:7860/x", "localhost :7860",
+           "intra.example", "[::1]", "0.0.0.0:7860"]
+    assert [h for h in ok if host_allowed(h, origins)] == ok
+    assert [h for h in bad if host_allowed(h, origins)] == []
+
+
+def test_guard_refuses_an_unknown_host_before_anything_else():
+    import asyncio
+
+    from planqa.qa.security import Guard, own_origins
+
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    def call(host: str | None) -> int:
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        headers = [(b"host", host.encode())] if host is not None else []
+        scope = {"type": "http", "path": "/api/ask", "method": "GET", "headers": headers, "client": ("127.0.0.1", 5000)}
+        asyncio.run(Guard(app, own_origins("127.0.0.1", 7860), login=False)(scope, None, send))
+        return sent[0]["status"]
+
+    assert [call(h) for h in ("evil.example:7860", "127.0.0.1:7860", None)] == [400, 200, 200]
+    assert seen == ["/api/ask", "/api/ask"]
+
+
+def test_trusted_proxies_become_uvicorns_setting():
+    from planqa.qa.security import forwarded_allow_ips
+
+    from planqa.config import settings
+
+    assert settings({}).trusted_proxies == ()
+    s = settings({"PLANQA_TRUSTED_PROXIES": " 127.0.0.1, ::1 ,10.0.0.0/8,"})
+    assert s.trusted_proxies == ("127.0.0.1", "::1", "10.0.0.0/8")
+    assert forwarded_allow_ips(s.trusted_proxies) == "127.0.0.1,::1,10.0.0.0/8"
+    assert forwarded_allow_ips(()) == ""  # nobody's X-Forwarded-For: the client is the peer
+    with pytest.raises(InputError, match="PLANQA_TRUSTED_PROXIES: 'nginx' is not an IP address or network"):
+        forwarded_allow_ips(["nginx"])
