@@ -32,6 +32,9 @@ LAMBDAS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 LAMBDAS2 = (0.01, 0.1, 1.0, 10.0)
 NOISE = 0.006
 SEED = 9
+# For the stricter cross-validation (--group-by-gold): question id -> group, all questions about
+# one gold sentence in the same fold (gold_groups).
+GROUPS: dict[str, str] = {}
 
 
 @dataclass
@@ -147,14 +150,45 @@ def fit(samples: list[Sample], lam: float, lam2: float = 0.01, measured: str = "
 
 
 def folds_of(questions: list[Question], k: int, seed: int = SEED) -> dict[str, int]:
-    """Question id -> fold, dealt round-robin within each type after a seeded shuffle."""
+    """Question id -> fold, dealt round-robin within each type after a seeded shuffle; with GROUPS,
+    whole groups, largest first, each to the fold with the fewest questions so far."""
     rng = np.random.default_rng(seed)
     out: dict[str, int] = {}
+    if GROUPS:
+        groups: dict[str, list[str]] = {}
+        for q in questions:
+            groups.setdefault(GROUPS.get(q.id, q.id), []).append(q.id)
+        keys = sorted(groups)
+        keys = [keys[i] for i in rng.permutation(len(keys))]
+        size = [0] * k
+        for g in sorted(keys, key=lambda g: -len(groups[g])):
+            f = min(range(k), key=lambda f: (size[f], f))
+            size[f] += len(groups[g])
+            out.update({i: f for i in groups[g]})
+        return out
     for typ in sorted({q.type for q in questions}):
         ids = [q.id for q in questions if q.type == typ]
         for i, j in enumerate(rng.permutation(len(ids))):
             out[ids[j]] = i % k
     return out
+
+
+def gold_groups(searcher: Searcher, questions: list[Question]) -> dict[str, str]:
+    """Question id -> group: single-answer questions that share a gold sentence (transitively)
+    share a group; a list question is a group of its own (joined, its sentences would make one
+    group of most of dev)."""
+    parent: dict[str, str] = {}
+
+    def find(a: str) -> str:
+        while parent.setdefault(a, a) != a:
+            a = parent[a]
+        return a
+
+    for q in questions:
+        for p in searcher.passages:
+            if q.type in SINGLE and q.matches(p.text):
+                parent[find(q.id)] = find("p:" + p.id)
+    return {q.id: find(q.id) for q in questions}
 
 
 def _quick(r: Ranker, samples: list[Sample]) -> float:
@@ -355,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--dry-run", action="store_true", help="cross-validate only; write no weights")
+    parser.add_argument("--group-by-gold", action="store_true", help="folds keep all questions about one gold "
+                        "sentence together: the lower bound for questions about sentences dev never asked about")
     args = parser.parse_args(argv)
     from planqa.index.embed import load_embedder
     from planqa.index.lexical import use_cache_dir
@@ -367,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
     questions = load_split("dev")
     t = time.perf_counter()
     samples = collect(searcher, questions)
+    if args.group_by_gold:
+        GROUPS.update(gold_groups(searcher, questions))
+        print(f"folds by gold sentence: {len(set(GROUPS.values()))} groups")
     print(f"{len(samples)} answerable dev questions with their gold among the candidates "
           f"({time.perf_counter() - t:.1f} s)")
     lam, quick = choose_lambda(questions, samples, args.folds)
