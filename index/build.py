@@ -10,6 +10,7 @@ from .dense import make_dense_index, write_dense_index
 from .embed import Embedder, load_embedder
 from .embed_use import UseEncoder, load_use
 from .errors import SeedsError, rebuild_hint
+from .expand import keyword_fingerprint
 from .lexical import LexicalIndex, tokenize
 from .parse import parse_seeds
 from .records import Passage
@@ -85,6 +86,7 @@ def build_index(seeds_dir: Path, root: Path, model: str | None = None, progress:
         write_manifest(build_dir, {
             "model": {"id": embedder.name, "dim": embedder.dim},
             "second_encoder": {"id": use.name, "dim": use.dim},
+            "keywords": keyword_fingerprint(),
             "corpus_hash": digest,
             "seeds": str(seeds_dir.resolve()),
             "documents": documents,

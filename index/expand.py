@@ -21,6 +21,7 @@ Nothing is downloaded; both dictionaries ship inside their packages.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -273,6 +274,20 @@ def build_terms(vocab: set[str]) -> dict:
     for spelt, words in pinyin.items():
         english[spelt] = sorted(set(english.get(spelt, [])) | set(words))
     return {"synonyms": synonym_map(vocab), "english": english, "translate": translation_map(vocab, pinyin)}
+
+
+# What the keyword side of an index is built from: this module, the tokenizer and their word lists.
+# An index whose manifest names another fingerprint was built by another planqa and is rebuilt.
+_KEYWORD_SOURCES = ("expand.py", "lexical.py", "en_zh_glossary.txt", "userdict.txt", "stopwords.txt",
+                    "plan_words.txt")
+
+
+def keyword_fingerprint() -> str:
+    """A short hash of the code and word lists the BM25 index and the bridges (terms.json) come from."""
+    h = hashlib.sha256()
+    for name in _KEYWORD_SOURCES:
+        h.update(name.encode() + b"\0" + Path(__file__).with_name(name).read_bytes() + b"\0")
+    return h.hexdigest()[:16]
 
 
 def write_terms(path: Path, vocab: set[str]) -> None:

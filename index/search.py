@@ -18,7 +18,7 @@ from .embed_use import NAME as USE_NAME
 from .embed_use import UseEncoder, load_use
 from .english import rendering_features
 from .errors import IndexInvalidError, IndexOutdatedError, IndexStaleError, InputError, rebuild_hint
-from .expand import english_words, read_terms, translate, write_terms
+from .expand import english_words, keyword_fingerprint, read_terms, translate, write_terms
 from .glossary import Bridge, default_glossary
 from .glossary import columns as glossary_columns
 from .lexical import LexicalIndex, tokenize
@@ -168,6 +168,9 @@ class Searcher:
         if not second.get("id") or not all((build_dir / f).is_file() for f in SIDE_FILES):
             raise IndexOutdatedError(f"the index at {root} was built by an earlier planqa (no second encoder or "
                                      f"keyword bridges); rebuild it: {hint}")
+        if manifest.get("keywords") != keyword_fingerprint():
+            raise IndexOutdatedError(f"the index at {root} was built by an earlier planqa (other keyword bridges "
+                                     f"or tokenizer); rebuild it: {hint}")
         if second.get("id") != wanted:
             raise IndexStaleError(f"the index at {root} was built with second encoder {second.get('id')!r}, not "
                                   f"{wanted!r}; rebuild it: {hint}")

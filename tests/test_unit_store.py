@@ -100,6 +100,28 @@ def test_an_index_of_an_earlier_planqa_is_outdated_not_damaged(tmp_path, tiny_se
         Searcher.load(root, tiny_seeds, embedder=NgramEmbedder(), use=NgramUse())
 
 
+def test_an_index_with_older_keyword_bridges_is_outdated(tmp_path, tiny_seeds):
+    """The manifest fingerprints the keyword side (bridges, glossary, tokenizer word lists): an index
+    built from other ones is rebuilt, not served with stale translations."""
+    from planqa.index.errors import IndexOutdatedError
+    from planqa.index.expand import keyword_fingerprint
+    from planqa.index.store import write_manifest
+
+    root = tmp_path / "idx"
+    build_index(tiny_seeds, root, embedder=NgramEmbedder(), use=NgramUse())
+    build = next((root / "builds").iterdir())
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["keywords"] == keyword_fingerprint()
+    assert len(manifest["keywords"]) == 16
+    manifest["keywords"] = "0" * 16
+    del manifest["files"], manifest["format_version"]
+    write_manifest(build, manifest)
+    with pytest.raises(IndexOutdatedError) as e:
+        Searcher.load(root, tiny_seeds, embedder=NgramEmbedder(), use=NgramUse())
+    assert str(e.value) == (f"the index at {root} was built by an earlier planqa (other keyword bridges or "
+                            f"tokenizer); rebuild it: planqa index --seeds {tiny_seeds} --out {root}")
+
+
 def test_an_index_of_other_seeds_is_refused(tiny_root, tmp_path):
     other = write_tiny_plan(tmp_path / "seeds")
     (other / "more.md").write_text("新建一座公园。\n", encoding="utf-8")
