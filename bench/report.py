@@ -476,8 +476,7 @@ COLD_HISTORY = ("before the second encoder 0.95 s (the *Build and cold start* ru
                 "alternating runs at load average 2.6–3.1 with three colleagues' evals on the two cores (2026-11-30 "
                 "01:45 UTC): without the copies 5.11 / 4.46 / 4.25 s (CPU 2.52 / 2.21 / 2.11 s, 300 MB peak), with "
                 "them 2.58 / 2.33 / 2.25 s (CPU 1.26 / 1.15 / 1.11 s, 291 MB peak), the same answer printed; at load "
-                "5.8–6.0: 4.70 / 4.75 / 4.64 s against 2.65 / 2.45 / 2.33 s. Half the CPU, so about 1.1–1.2 s on a "
-                "quiet machine (not measured: none was quiet)")
+                "5.8–6.0: 4.70 / 4.75 / 4.64 s against 2.65 / 2.45 / 2.33 s: half the CPU")
 
 
 def _pair(s: dict | None) -> str:
