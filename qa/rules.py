@@ -58,7 +58,8 @@ _STATES_QUANTITY = re.compile(r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”|\d{4}年')
 # Asks for a day or a date the plan would have to state: "哪天", "几月几号", "on what date".
 _ASKS_DAY = re.compile(r"哪天|哪一天|几月|几号|几日|具体日期|什么日子|开幕日|what date|which day|on what day")
-_STATES_DAY = re.compile(r"\d+月|\d+日|[一二三四五六七八九十]+月")
+# A month, a day, or a part of the year ("年底前", "上半年") answers "几月 / 什么日子".
+_STATES_DAY = re.compile(r"\d+月|\d+日|[一二三四五六七八九十]+月|年底|年内|月底|[上下]半年|季度|by the end of")
 # Asks for a person: the plan names tasks, not people.
 _ASKS_PERSON = re.compile(r"谁|哪位|叫什么名字|姓名|负责人|哪个(?:部门|单位|机构)|牵头|\bwho\b|in charge")
 # What a one-year work plan states (tasks and targets) leaves out: reasons, how to apply, exact
@@ -87,6 +88,32 @@ _PLACE_END = re.compile(r"^[\u4e00-\u9fff]{2,}[镇乡村路街区县市河湖湾
 # the institution a sentence names (交易所, 实验室, 中心).
 _NAMED_KIND = re.compile(r"(?:哪些|哪几个|哪个|分别在|具体在)(?:街道|村|小区|社区)|street|neighbou?rhood|village|communit|compound")
 _INSTITUTION = re.compile(r"^[\u4e00-\u9fff]{2,}(?:所|室|中心|厂|馆)$")
+# A Chinese "where" (在哪, 哪里, 哪个镇) that does not ask for named streets or villages is answered
+# by any place or facility the sentence names that the question does not already say: a place
+# (三河, 马驹桥镇), a campus or a site (校区, 院区, 基地, 枢纽), an institution. A check that is
+# unsure does not fire.
+_SITE = re.compile(r"^[\u4e00-\u9fff]+(?:[镇乡村路街区县市河湖湾桥园城港站场院所室厂馆]|中心|基地|枢纽|大厦|小镇|校区)$"
+                   r"|^[\u4e00-\u9fff]{2,}[东南西北]$|^[东南西北]侧$|^(?:周边|沿线|一带)$")
+
+
+def _names_a_new_place(token: str, asked: str) -> bool:
+    """A site word of the sentence that the question does not already say: not the question's own
+    word, nor one with its head (驿站 in "驿站建在哪"), unless the question asks for that kind
+    ("哪个片区" is answered by 新华片区)."""
+    if not _SITE.match(token) or token in asked or token in GENERIC_PLACES:
+        return False
+    head = token[-2:]
+    return head not in asked or bool(re.search(f"(?:哪个|哪一?|什么){re.escape(head)}", asked))
+
+
+# "哪家单位 / 什么机构" (not a company) is answered by an institution the sentence names.
+_ASKS_COMPANY = re.compile(r"公司|企业|compan", re.IGNORECASE)
+_ORG_LIKE = re.compile(r"^[\u4e00-\u9fff]{2,}(?:所|院|中心|大学|学院|银行|集团|公司|企业|平台|基地|园区)$")
+# "还要多久才能用上 / how long until": the time until something is done, answered by a sentence that
+# commits to finishing it (a one-year plan: this year), or gives a year or a part of one; a trip's
+# length ("坐地铁要多久") is not.
+_UNTIL = re.compile(r"(?:还要|还得|需要)多久|多久(?:才|能|可以|会)|多长时间(?:才|能)|how long (?:until|before|will it take)")
+_DONE = re.compile(r"完工|竣工|投入使用|投用|投入运营|开放|通车|建成|达产|量产|具备.{0,4}条件|年底|\d{4}年")
 STATES = {
     "org": re.compile(r"公司|集团|企业|银行"),
     "clock": re.compile(r"\d+(?:[:：]\d\d|点|时)"),
@@ -96,9 +123,11 @@ STATES = {
 # do not ask how many.
 _NOT_A_COUNT = re.compile(r"[这那哪好]几")
 _YES_NO = re.compile(r"吗[?？!！。]*$")
-# Counted units that answer one another ("几家" is answered by "6所"); any other unit is answered
-# only by a number with that very unit ("多少亩" by "…亩").
-_COUNTERS = "个家所"
+# Counting words answer one another: a paraphrase counts with its own measure word ("几家" is
+# answered by "6所", "几块地" by "10宗", "几处" by "5个"). A measurement (length, area, weight,
+# time) is answered only by a number with that very unit ("多少亩" by "…亩", not by "87条").
+_MEASURES = ("平方米", "公里", "千米", "天", "亩", "吨", "米")
+_COUNTERS = "个所家条座项名张辆台栋处宗片套户间部块"  # 期, 届 ("第几期": "二期") only themselves
 _NUMERAL = "0-9一二两三四五六七八九十百千万"
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -151,8 +180,10 @@ def asked_but_unstated(query: Query, top: Hit, own: Query | None = None) -> dict
     stated = arabic_numerals(normalize(top.passage.text))
     quantity = _STATES_QUANTITY.search(_QUOTED.sub("", stated))
     unit = _ASKS_UNIT.search(asked)
-    units = unit and (f"[{_COUNTERS}]" if unit.group("unit") in _COUNTERS else unit.group("unit"))
-    unit_stated = not unit or re.search(f"[{_NUMERAL}]{units}", top.passage.text)
+    units = unit and (unit.group("unit") if unit.group("unit") in _MEASURES + ("期", "届") else f"[{_COUNTERS}]")
+    # the count must be one the question does not already give ("7个项目能提供多少套房子" is not
+    # answered by "7个项目")
+    unit_stated = not unit or any(m.group(1) not in asked for m in re.finditer(f"([{_NUMERAL}]+){units}", top.passage.text))
     return {
         "money_unstated": bool(_ASKS_MONEY.search(asked)) and "元" not in top.passage.text,
         "day_unstated": bool(_ASKS_DAY.search(asked)) and not _STATES_DAY.search(stated),
@@ -172,6 +203,13 @@ def shows(kind: str, text: str, asked: str = "") -> bool:
     """Whether a sentence shows the detail of kind `kind` (ASKS) that a question (`asked`, its
     normalised text) asks for."""
     norm = arabic_numerals(normalize(text))
+    if kind == "place_detail" and _HAN.search(asked) and not _NAMED_KIND.search(asked) and any(
+            _names_a_new_place(t, asked) for t in tokenize_normalized(norm)):
+        return True
+    if kind == "org" and _HAN.search(asked) and not _ASKS_COMPANY.search(asked):
+        return any(_ORG_LIKE.match(t) and t[-2:] not in asked for t in tokenize_normalized(norm))
+    if kind == "duration" and _UNTIL.search(asked):
+        return bool(_DONE.search(norm))
     if kind == "place_detail":
         institution = not _NAMED_KIND.search(asked)
         return any((_PLACE_END.match(t) and not any(t.endswith(g) for g in GENERIC_PLACES))
@@ -196,7 +234,10 @@ def abstain_features(query: Query, hits: list[Hit], coverage: Coverage, own: Que
         in_plan = sum(1 for w in words if w in coverage.corpus_text) / len(words) if words else 0.0
     top_text = normalize(top.passage.text)
     asked = (own or query).norm
-    unstated = asked_but_unstated(query, top, own)
+    # A list is answered by several sentences: a quantity it asks for counts as unstated only when
+    # none of the best candidates states it, not when the best one alone does not.
+    said = hits if query.is_list else hits[:1]
+    unstated = {k: all(asked_but_unstated(query, h, own)[k] for h in said) for k in asked_but_unstated(query, top, own)}
     asks = {k: v and not shows(k, top.passage.text, asked) for k, v in asks_for(asked).items()}
     chars = [ch for ch in dict.fromkeys(query.norm) if _HAN.match(ch)]
     cols = {

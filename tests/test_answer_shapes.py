@@ -143,6 +143,11 @@ def _said(text: str) -> Hit:
     ("22号线全线有多长？", "推动轨道交通22号线建设全面提速", {"number_unstated"}),
     ("绿道修好以后全长多少公里？", "完成87条背街小巷环境精细化治理。", {"unit_unstated"}),
     ("交通治理由哪个单位负责？", "扎实开展交通综合治理。", {"asks_person"}),
+    # counting words answer one another (几块 by 10宗); a measurement needs its unit, and a phase is no count
+    ("政府今年计划卖出几块做生意用的地？", "梯次实现10宗经营性用地供地。", set()),
+    ("今年通州新增多少张医院床位？", "确保安贞医院通州院区一期、创意园220千伏变电站投入使用。", {"unit_unstated"}),
+    # a part of the year answers "几月"
+    ("体育场几月份能改造完？", "年底前确保区体育场升级改造完工。", set()),
 ])
 def test_what_a_question_asks_for_that_the_best_sentence_does_not_state(question, sentence, unstated):
     got = asked_but_unstated(analyze(question), _said(sentence))
@@ -159,6 +164,15 @@ def test_what_a_question_asks_for_that_the_best_sentence_does_not_state(question
     ("org", "推动轨道交通22号线建设全面提速", "哪家公司", False),
     ("clock", "确保区养老院投入运营。", "几点开门", False),
     ("why", "为加快发展,新建10家养老服务驿站。", "为什么", False),
+    # a Chinese "where" is answered by any place or facility the question does not already say
+    ("place_detail", "高质量办好潞河中学三河校区。", "潞河中学新开的分校在哪里", True),
+    ("place_detail", "新建10家养老服务驿站。", "养老驿站建在哪里", False),
+    ("place_detail", "启动新华片区慢行系统建设。", "慢行系统先在哪个片区搞", True),  # asks for that kind
+    ("place_detail", "加快建设通州南等一批电力工程。", "电力工程在哪一带建", True),
+    ("org", "加速北京绿色交易所全国温室气体自愿减排交易中心建设。", "交易中心放在哪家单位", True),
+    # "how long until it is usable" is answered by a commitment to finish; a trip's length is not
+    ("duration", "确保区养老院投入运营。", "还要多久才能用上", True),
+    ("duration", "推动轨道交通22号线建设全面提速", "坐地铁到国贸要多久", False),
 ])
 def test_whether_the_best_sentence_shows_the_detail_asked_for(kind, sentence, asked, shown):
     assert shows(kind, sentence, asked) is shown
