@@ -40,7 +40,8 @@ def test_a_place_the_plan_names_is_answered(tiny):
     ("公园绿化水平怎样提升？", True),
     ("公园绿化水平提升多少？", False),  # asks for a number; 1.2.2 states none
     ("新建几家养老服务驿站？", True),
-    ("新建几座养老服务驿站？", False),  # asks for 座; 2.1.1 counts 家
+    ("新建几座养老服务驿站？", True),  # counting words answer one another: 座 asked, 2.1.1 counts 家
+    ("新建几公里养老服务驿站？", False),  # a measurement needs its own unit
 ])
 def test_a_number_question_needs_a_number_in_the_unit_asked(tiny, question, answered):
     a = answer(tiny, question)
