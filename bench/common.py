@@ -225,3 +225,28 @@ def md_section(*keys: str, title: str):
             return [f"## {title}", "", *build(*(r.get(k) for k in keys)), ""]
         return section
     return wrap
+
+
+def save_result(key: str, result: dict, write_docs) -> None:
+    """Store one section's run in bench/results.json under `key`, then rewrite its block of
+    docs/benchmarks.md with `write_docs(results, docs)`."""
+    results_file, docs = ROOT / "bench" / "results.json", ROOT / "docs" / "benchmarks.md"
+    results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.exists() else {}
+    results[key] = result
+    results_file.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_docs(results, docs)
+
+
+def replace_block(docs: Path, start: str, end: str, lines: list[str], before: str | None = None) -> None:
+    """Write `lines` between the markers `start` and `end` in docs/benchmarks.md: in place of the
+    block already there, else just before the marker `before` when present, else at the end."""
+    text = docs.read_text(encoding="utf-8") if docs.exists() else "# Benchmarks\n"
+    block = "\n".join([start, *lines, end])
+    if start in text and end in text:
+        text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
+    elif before and before in text:
+        at = text.index(before)
+        text = text[:at] + block + "\n\n" + text[at:]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    docs.write_text(text, encoding="utf-8")

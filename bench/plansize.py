@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import ROOT, SEEDS, machine, md_section
+from .common import ROOT, SEEDS, machine, md_section, replace_block, save_result
 
 RESULTS = ROOT / "bench" / "results.json"
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -191,13 +191,7 @@ def section(p: dict) -> list[str]:
 
 
 def write_docs(results: dict, docs: Path) -> None:
-    text = docs.read_text(encoding="utf-8") if docs.exists() else "# Benchmarks\n"
-    block = "\n".join([START, *section(results), END])
-    if START in text and END in text:
-        text = text[:text.index(START)] + block + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    docs.write_text(text, encoding="utf-8")
+    replace_block(docs, START, END, section(results))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,10 +220,7 @@ def main(argv: list[str] | None = None) -> int:
               "model_passages_per_s": round(rate, 1), "use_passages_per_s": round(use_rate, 1), "rows": rows}
     print("\n".join(section({"plansize": result})))
     if not args.no_docs:
-        results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
-        results["plansize"] = result
-        RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        write_docs(results, DOCS)
+        save_result("plansize", result, write_docs)
     return 0
 
 

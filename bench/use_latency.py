@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import ROOT, busy_core, child_env, machine
+from .common import ROOT, busy_core, child_env, machine, replace_block, save_result
 
 RESULTS = ROOT / "bench" / "results.json"
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -189,16 +189,7 @@ def write_docs(results: dict, docs: Path) -> None:
     from . import plansize
     from .report import USE_END, USE_START, use_section
 
-    text = docs.read_text(encoding="utf-8") if docs.exists() else "# Benchmarks\n"
-    block = "\n".join([USE_START, *use_section(results), USE_END])
-    if USE_START in text and USE_END in text:
-        text = text[:text.index(USE_START)] + block + text[text.index(USE_END) + len(USE_END):]
-    elif plansize.START in text:
-        at = text.index(plansize.START)
-        text = text[:at] + block + "\n\n" + text[at:]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    docs.write_text(text, encoding="utf-8")
+    replace_block(docs, USE_START, USE_END, use_section(results), before=plansize.START)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,10 +210,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n".join(use_section({"use_latency": result})))
     if not args.no_docs and args.limit is None:
-        results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
-        results["use_latency"] = result
-        RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        write_docs(results, DOCS)
+        save_result("use_latency", result, write_docs)
     return 0
 
 

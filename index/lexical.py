@@ -63,8 +63,9 @@ def cache_dir() -> Path:
 
 
 def new_tokenizer():
-    """A new jieba Tokenizer (not yet initialised, jieba's log quiet) whose dictionary cache is read
-    and written only in `cache_dir()`. The search index's adds the plan's words to one; the
+    """A new jieba Tokenizer, its dictionary loaded (from planqa's quick-to-read copy when there is one,
+    index/caches.py) and jieba's log quiet, whose dictionary cache is read and written only in
+    `cache_dir()`. The search index's adds the plan's words to one; the
     commitments' part-of-speech tagger (planqa.qa.tagger) has one of its own."""
     import logging
 
@@ -73,6 +74,7 @@ def new_tokenizer():
     jieba.setLogLevel(logging.WARNING)
     tk = jieba.Tokenizer()
     tk.tmp_dir = str(cache_dir())
+    init_jieba(tk, Path(tk.tmp_dir))
     return tk
 
 
@@ -81,7 +83,6 @@ def _jieba():
     with _lock:
         if _tokenizer is None:
             tk = new_tokenizer()
-            init_jieba(tk, Path(tk.tmp_dir))
             tk.load_userdict(str(USERDICT))
             _tokenizer = tk
         return _tokenizer

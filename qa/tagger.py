@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
-from planqa.index.caches import init_jieba
 from planqa.index.lexical import new_tokenizer
 
 _lock = threading.RLock()
@@ -28,7 +26,6 @@ def _posseg():
             import jieba.posseg
 
             tk = new_tokenizer()
-            init_jieba(tk, Path(tk.tmp_dir))
             _tagger = jieba.posseg.POSTokenizer(tk)
         return _tagger
 
