@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .lexical import LexicalIndex, tokenize
-from .rank import cover, squash
+from .rank import char_pairs, cover, squash
 
 
 def rendering_features(rendering: str, cand: np.ndarray, lexical: LexicalIndex,
@@ -20,7 +20,6 @@ def rendering_features(rendering: str, cand: np.ndarray, lexical: LexicalIndex,
         zero = np.zeros(len(cand), np.float32)
         return {"en_zh_bm25": zero, "en_zh_pairs": zero}
     tokens = tokenize(rendering)
-    pairs = list(dict.fromkeys(t[i:i + 2] for t in tokens for i in range(len(t) - 1)
-                               if all("\u4e00" <= ch <= "\u9fff" for ch in t[i:i + 2])))
+    pairs = char_pairs(tokens)
     return {"en_zh_bm25": squash(lexical.scores(tokens)[cand]),
             "en_zh_pairs": np.array([cover(pairs, texts[c]) for c in cand], np.float32)}

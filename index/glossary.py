@@ -138,15 +138,8 @@ def columns(searcher, q, cand: np.ndarray) -> dict[str, np.ndarray]:
     since that rendering is embedded already)."""
     from .rank import squash
 
-    zero = np.zeros(len(cand), np.float32)
     source = searcher._rewrite(q) if q.english else q.norm
-    out = {"glossary": squash(searcher.glossary.scores(source)[cand]) if source else zero,
-           "gl_e5_z": zero, "gl_use_z": zero}
+    out = {"glossary": squash(searcher.glossary.scores(source)[cand]) if source else np.zeros(len(cand), np.float32)}
     rewritten = "" if q.english else searcher.glossary.glossary.rewrite(q.norm)
-    if rewritten:
-        rv = searcher._embed_query(rewritten)
-        out["gl_e5_z"] = searcher._z(searcher.vectors[cand] @ rv, searcher._background @ rv)
-        if searcher._use_background is not None:
-            ru = searcher._embed_use(rewritten)
-            out["gl_use_z"] = searcher._z(searcher.use_vectors[cand] @ ru, searcher._use_background @ ru)
+    out["gl_e5_z"], out["gl_use_z"] = searcher.text_z(rewritten, cand)
     return out

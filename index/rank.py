@@ -55,6 +55,12 @@ def cover(query_units: list[str], text: str) -> float:
     return sum(1 for u in query_units if u in text) / len(query_units)
 
 
+def char_pairs(tokens: list[str]) -> list[str]:
+    """The Chinese character pairs inside the tokens, in order, each once."""
+    return list(dict.fromkeys(t[i:i + 2] for t in tokens for i in range(len(t) - 1)
+                              if all("\u4e00" <= ch <= "\u9fff" for ch in t[i:i + 2])))
+
+
 def section_mass(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Per candidate, the softmax weight of the other candidates in its section."""
     w = np.exp(scores - scores.max())

@@ -23,7 +23,7 @@ from .glossary import Bridge, default_glossary
 from .glossary import columns as glossary_columns
 from .lexical import LexicalIndex, tokenize
 from .query import STATES_NUMBER, Query, as_query
-from .rank import FEATURES, Ranker, cover, load_ranker, squash
+from .rank import FEATURES, Ranker, char_pairs, cover, load_ranker, squash
 from .records import Passage
 from .store import corpus_hash, current_build, load_vectors, read_manifest, read_passages
 from .text import normalize
@@ -277,28 +277,15 @@ class Searcher:
         """The ranker's features (rank.FEATURES) of each candidate passage, one row each."""
         qv = self._embed_query(q.norm)
         uq = self._embed_use(q.norm)
-        bg = self._background @ qv
-        e5_z = (dense_s - bg.mean()) / max(float(bg.std()), 1e-6)
-        if self._use_background is not None:
-            ubg = self._use_background @ uq
-            use_z = (use_s - ubg.mean()) / max(float(ubg.std()), 1e-6)
-        else:
-            use_z = np.zeros(len(cand), np.float32)
+        e5_z, use_z = self.text_z(q.norm, cand)
         rewritten = self._rewrite(q)
-        rw_e5_z = rw_use_z = np.zeros(len(cand), np.float32)
-        if rewritten:
-            rv = self._embed_query(rewritten)
-            rw_e5_z = self._z(self.vectors[cand] @ rv, self._background @ rv)
-            if self._use_background is not None:
-                ru = self._embed_use(rewritten)
-                rw_use_z = self._z(self.use_vectors[cand] @ ru, self._use_background @ ru)
+        rw_e5_z, rw_use_z = self.text_z(rewritten, cand)
         tv, tu = self._title_vecs()
         groups = self._group[cand]
         title_e5 = (tv @ qv)[groups]
         title_use = (tu @ uq)[groups]
         chars = list(dict.fromkeys(ch for t in q.tokens for ch in t if "\u4e00" <= ch <= "\u9fff"))
-        pairs = list(dict.fromkeys(t[i:i + 2] for t in q.tokens for i in range(len(t) - 1)
-                                   if all("\u4e00" <= ch <= "\u9fff" for ch in t[i:i + 2])))
+        pairs = char_pairs(q.tokens)
         char_cover = np.array([cover(chars, self._norm_texts[c]) for c in cand], np.float32)
         pair_cover = np.array([cover(pairs, self._norm_texts[c]) for c in cand], np.float32)
         en = float(q.english)
@@ -319,6 +306,20 @@ class Searcher:
             **rendering_features(rewritten, cand, self.lexical, self._norm_texts),
         }
         return np.stack([np.asarray(cols[f], np.float64) for f in FEATURES], axis=1)
+
+    def text_z(self, norm: str, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Both encoders' cosines of a text (the question, or a rewriting of it) with the candidates,
+        as z-scores against the plan's background sample; zeros for "" (and for USE when the
+        Searcher has no USE background)."""
+        zero = np.zeros(len(cand), np.float32)
+        if not norm:
+            return zero, zero
+        v = self._embed_query(norm)
+        e5_z = self._z(self.vectors[cand] @ v, self._background @ v)
+        if self._use_background is None:
+            return e5_z, zero
+        u = self._embed_use(norm)
+        return e5_z, self._z(self.use_vectors[cand] @ u, self._use_background @ u)
 
     @staticmethod
     def _z(scores: np.ndarray, background: np.ndarray) -> np.ndarray:
