@@ -203,17 +203,16 @@ def shows(kind: str, text: str, asked: str = "") -> bool:
     """Whether a sentence shows the detail of kind `kind` (ASKS) that a question (`asked`, its
     normalised text) asks for."""
     norm = arabic_numerals(normalize(text))
-    if kind == "place_detail" and _HAN.search(asked) and not _NAMED_KIND.search(asked) and any(
-            _names_a_new_place(t, asked) for t in tokenize_normalized(norm)):
-        return True
-    if kind == "org" and _HAN.search(asked) and not _ASKS_COMPANY.search(asked):
-        return any(_ORG_LIKE.match(t) and t[-2:] not in asked for t in tokenize_normalized(norm))
+    chinese = bool(_HAN.search(asked))
     if kind == "duration" and _UNTIL.search(asked):
         return bool(_DONE.search(norm))
+    if kind == "org" and chinese and not _ASKS_COMPANY.search(asked):
+        return any(_ORG_LIKE.match(t) and t[-2:] not in asked for t in tokenize_normalized(norm))
     if kind == "place_detail":
-        institution = not _NAMED_KIND.search(asked)
-        return any((_PLACE_END.match(t) and not any(t.endswith(g) for g in GENERIC_PLACES))
-                   or (institution and _INSTITUTION.match(t)) for t in tokenize_normalized(norm))
+        named = bool(_NAMED_KIND.search(asked))  # asks for named streets or villages
+        return any((chinese and not named and _names_a_new_place(t, asked))
+                   or (_PLACE_END.match(t) and not any(t.endswith(g) for g in GENERIC_PLACES))
+                   or (not named and _INSTITUTION.match(t)) for t in tokenize_normalized(norm))
     return bool(kind in STATES and STATES[kind].search(norm))
 
 
@@ -236,8 +235,8 @@ def abstain_features(query: Query, hits: list[Hit], coverage: Coverage, own: Que
     asked = (own or query).norm
     # A list is answered by several sentences: a quantity it asks for counts as unstated only when
     # none of the best candidates states it, not when the best one alone does not.
-    said = hits if query.is_list else hits[:1]
-    unstated = {k: all(asked_but_unstated(query, h, own)[k] for h in said) for k in asked_but_unstated(query, top, own)}
+    each = [asked_but_unstated(query, h, own) for h in (hits if query.is_list else hits[:1])]
+    unstated = {k: all(u[k] for u in each) for k in each[0]}
     asks = {k: v and not shows(k, top.passage.text, asked) for k, v in asks_for(asked).items()}
     chars = [ch for ch in dict.fromkeys(query.norm) if _HAN.match(ch)]
     cols = {
