@@ -67,8 +67,10 @@ def stem(word: str) -> str:
     "built"/"build" meet; "parking" stays itself."""
     if word in IRREGULAR:
         return IRREGULAR[word]
-    if word in NO_STEM or (word.endswith("s") and word[:-1] in NO_STEM):
-        return word.removesuffix("s") if word not in NO_STEM else word
+    if word in NO_STEM:
+        return word
+    if word.endswith("s") and word[:-1] in NO_STEM:  # "evenings" -> "evening"
+        return word[:-1]
     for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
             return word[: len(word) - len(suffix)] + repl
