@@ -32,6 +32,7 @@ FEATURES = (
     "en_zh_e5_z", "en_zh_use_z",
     "glossary", "gl_e5_z", "gl_use_z",  # index/glossary.py: everyday words -> official ones
     "en_zh_bm25", "en_zh_pairs",
+    "core_e5_z", "core_use_z", "core_use",  # index/places.py: the question without its everyday place word
 )
 # The second stage: the first stage's score, and the share of its weight held by the sentence's section.
 STAGE2 = ("stage1", "section_mass", "list_section_mass")

@@ -22,6 +22,7 @@ from .expand import english_words, keyword_fingerprint, read_terms, translate, w
 from .glossary import Bridge, default_glossary
 from .glossary import columns as glossary_columns
 from .lexical import LexicalIndex, tokenize
+from .places import columns as place_columns
 from .query import STATES_NUMBER, Query, as_query
 from .rank import FEATURES, Ranker, char_pairs, cover, load_ranker, squash
 from .records import Passage
@@ -304,6 +305,7 @@ class Searcher:
             "en_zh_e5_z": rw_e5_z, "en_zh_use_z": rw_use_z,
             **glossary_columns(self, q, cand),
             **rendering_features(rewritten, cand, self.lexical, self._norm_texts),
+            **place_columns(self, q, cand),
         }
         return np.stack([np.asarray(cols[f], np.float64) for f in FEATURES], axis=1)
 
