@@ -44,7 +44,8 @@ _CODE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9.+]*[A-Z0-9](?![A-Za-z0-9])|[A-
 _EN_PLACE = re.compile(r"\b([A-Z][a-z]+) (?:district|county|city)\b")
 # A question that asks for a number is not answered by a passage that states none, and one that
 # asks for money is not answered by a passage without an amount in 元.
-_ASKS_MONEY = re.compile(r"多少钱|资金|经费|费用|收费|价格|均价|房价|票价|门票|预算|补贴|津贴|补助|投资额|挣|工资|收入(?![低高少])|什么价|交多少"
+_ASKS_MONEY = re.compile(r"多少钱|资金|经费|费用|收费|价格|均价|房价|票价|门票|预算|补贴|津贴|补助|投资额|挣|工资"
+                         r"|收入(?![低高少])|什么价|交多少"
                          r"|掏钱|出钱|自费|免费|要钱|贵不贵"
                          r"|\b(?:budget|cost|price|rent|fee|subsid\w*|funding|income|salar(?:y|ie)|wage)s?\b|sell for")
 _ASKS_UNIT = re.compile(r"(?:多少|几)(?P<unit>平方米|公里|千米|[个所家条座项名张辆台栋处届期宗天亩片套户间部吨米])")
@@ -86,7 +87,8 @@ ASKS = {
                r"|\bwhich (?:ones|\w+ (?:are|were|will be) (?:in|on|part of|included))|\bnames? of\b",
     # when something will be open or done: answered by a commitment to finish it (this year's
     # plan) or a time, not by "加快建设" ("22号线哪年能开通")
-    "when": r"(?:哪年|哪一年|什么时候|啥时候|何时|几时).{0,6}(?:开通|通车|开业|运营|建好|修好|完工|建成|投用|用上|开放|开门|招生|入住|开建|开工)"
+    "when": r"(?:哪年|哪一年|什么时候|啥时候|何时|几时).{0,6}"
+            r"(?:开通|通车|开业|运营|建好|修好|完工|建成|投用|用上|开放|开门|招生|入住|开建|开工)"
             r"|\b(?:when|what year)\b.{0,40}\b(?:open|run|running|finish|finished|complete|completed|ready|usable|start)\b",
 }
 _ASKS = {k: re.compile(v, re.IGNORECASE) for k, v in ASKS.items()}
