@@ -21,6 +21,9 @@ from planqa.index.query import Query
 from planqa.index.search import Coverage, Hit
 from planqa.index.text import arabic_numerals, normalize
 
+from .gazetteer import _short, general_places
+from .tagger import word_tag
+
 # Abstention, measured on eval/dev.jsonl (eval/README.md): the best passage must stand out from
 # the rest of the plan (dense z-score; English questions score lower across languages) unless the
 # question's keywords match strongly.
@@ -170,7 +173,9 @@ def unknown_names(query: Query, corpus_text: str, known: frozenset[str] | set[st
     else:
         found += [m for m in dict.fromkeys(_EN_PLACE.findall(query.text))]
         found += [c for c in dict.fromkeys(re.findall(r"\b(?:19|20)\d\d\b", query.text)) if c not in corpus_text]
-    found += [t for t in dict.fromkeys(query.tokens) if t in other_places(corpus_text) and t not in found]
+    found += [t for t in dict.fromkeys(query.tokens) if t in other_places(corpus_text)
+              and not any(t in f for f in found)  # 朝阳 of 朝阳区, named already
+              and word_tag(t) not in _COMMON_TAGS]  # jieba's tagger loads only for such a word
     # "明年" beside "今年" is context ("娃明年上幼儿园，今年公立园能多开几家"), not the time asked
     # about, unless the question compares the two ("和去年比，今年多建了几家").
     if not _THIS_YEAR.search(query.norm) or _COMPARES.search(query.norm):
@@ -187,15 +192,11 @@ def other_places(corpus_text: str) -> frozenset[str]:
     """Short names of the cities, districts and counties of the provinces the plan names (大兴 for
     大兴区, 香河 for 香河县) that the plan itself never mentions: a question about one asks about
     another place."""
-    from .gazetteer import _short, general_places
-    from .tagger import word_tag
-
     table = general_places()
     provinces = {code[:2] for code, name in table if code[2:6] == "0000" and name in corpus_text}
     return frozenset(short for code, name in table
                      if code[:2] in provinces and code[2:6] != "0000"
-                     and (short := _short(name)) != name and short not in corpus_text
-                     and short not in _NOT_PLACES and word_tag(short) not in _COMMON_TAGS)
+                     and (short := _short(name)) != name and short not in corpus_text and short not in _NOT_PLACES)
 
 
 # Short names that are everyday words first (复兴, 正定: jieba's tag says adjective, verb, adverb,
