@@ -21,6 +21,9 @@ from planqa.index.query import Query
 from planqa.index.search import Coverage, Hit
 from planqa.index.text import arabic_numerals, normalize
 
+from .gazetteer import _short, general_places
+from .tagger import word_tag
+
 # Abstention, measured on eval/dev.jsonl (eval/README.md): the best passage must stand out from
 # the rest of the plan (dense z-score; English questions score lower across languages) unless the
 # question's keywords match strongly.
@@ -44,7 +47,9 @@ _CODE = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9.+]*[A-Z0-9](?![A-Za-z0-9])|[A-
 _EN_PLACE = re.compile(r"\b([A-Z][a-z]+) (?:district|county|city)\b")
 # A question that asks for a number is not answered by a passage that states none, and one that
 # asks for money is not answered by a passage without an amount in 元.
-_ASKS_MONEY = re.compile(r"多少钱|资金|经费|费用|收费|价格|均价|房价|票价|门票|预算|补贴|投资额|挣|工资|收入(?![低高少])|什么价|交多少"
+_ASKS_MONEY = re.compile(r"多少钱|资金|经费|费用|收费|价格|均价|房价|票价|门票|预算|补贴|津贴|补助|投资额|挣|工资"
+                         r"|收入(?![低高少])|什么价|交多少"
+                         r"|掏钱|出钱|自费|免费|要钱|贵不贵"
                          r"|\b(?:budget|cost|price|rent|fee|subsid\w*|funding|income|salar(?:y|ie)|wage)s?\b|sell for")
 _ASKS_UNIT = re.compile(r"(?:多少|几)(?P<unit>平方米|公里|千米|[个所家条座项名张辆台栋处届期宗天亩片套户间部吨米])")
 # A size asked without 多少 ("全线有多长", "how far"): a number the sentence must state.
@@ -54,7 +59,7 @@ _ASKS_RATE = re.compile(r"(?:率|比例|占比).*(?:多少|几)|(?:多少|几).*
 # States a quantity: a number with a unit, a measure word or a %, not a year, a phase ("二期") or
 # a quoted code ("11311"工作体系).
 _STATES_QUANTITY = re.compile(r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)"
-                              r"(?:%|[万亿千百]|[家个所座条宗项名人米平辆台栋处届张套亩户间吨]|公里)")
+                              r"(?:%|[万亿千百]|[家个所座条宗项名人米平辆台栋处届张套亩户间吨]|公里|周年)")
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”|\d{4}年')
 # Asks for a day or a date the plan would have to state: "哪天", "几月几号", "on what date".
 _ASKS_DAY = re.compile(r"哪天|哪一天|几月|几号|几日|具体日期|什么日子|开幕日|what date|which day|on what day")
@@ -68,7 +73,9 @@ _ASKS_PERSON = re.compile(r"谁|哪位|叫什么名字|姓名|负责人|哪个(?
 # on the dev questions; none refuses by itself.
 ASKS = {
     "why": r"为什么|为啥|为何|什么原因|\bwhy\b",
-    "procedure": r"需要(?:什么|哪些)|条件|材料|手续|报名|预约|挂号|办理|怎么(?:申请|办|买|交|去)"
+    # how to apply, what it takes (not a question about a service that does the paperwork for you)
+    "procedure": r"需要(?:什么|哪些|啥)|(?:什么|哪些|啥)(?:条件|材料|手续)|条件是|报名|预约|挂号|怎么(?:申请|办|买|交|去|报)"
+                 r"|咋(?:申请|办|报)|如何(?:申请|办理)|去哪(?:报|办|申请)"
                  r"|\bhow (?:do|can|should) (?:i|we)\b|\bapply\b|\bbook\b|sign up|register",
     "place_detail": r"哪些(?:街道|村|小区|地方)|哪几个|哪个(?:街道|村|小区)|分别在|具体在|在哪|哪里|\bwhere\b"
                     r"|which (?:streets?|neighbou?rhoods?|villages?|communities|compounds)|\baddress",
@@ -77,6 +84,15 @@ ASKS = {
     "forecast": r"天气|下雨|下雪|气温|刮风|热不热|冷不冷|(?:会不会|会)(?:很|特别)?[冷热]|降温|weather|\brain\b|\bsnow|temperature",
     "stat_now": r"现在|目前|常住|人口|population|live in|\bcurrently\b",
     "duration": r"多久|多长时间|几分钟|几个小时|how long",
+    # which members of a set the plan only counts or names as a whole ("那87条具体是哪几条")
+    "members": r"(?:(?:那|这)[个条家所座处项]|[0-9一二两三四五六七八九十百]+[个条家所座处项块片]).{0,12}?(?:哪几|哪些|分别|具体)"
+               r"|哪[0-9一二两三四五六七八九十]+[个条家所座处项块片]|具体(?:是|在)?哪|分别(?:是|在|叫)|叫什么名|名单"
+               r"|\bwhich (?:ones|\w+ (?:are|were|will be) (?:in|on|part of|included))|\bnames? of\b",
+    # when something will be open or done: answered by a commitment to finish it (this year's
+    # plan) or a time, not by "加快建设" ("22号线哪年能开通")
+    "when": r"(?:哪年|哪一年|什么时候|啥时候|何时|几时).{0,6}"
+            r"(?:开通|通车|开业|运营|建好|修好|完工|建成|投用|用上|开放|开门|招生|入住|开建|开工)"
+            r"|\b(?:when|what year)\b.{0,40}\b(?:open|run|running|finish|finished|complete|completed|ready|usable|start)\b",
 }
 _ASKS = {k: re.compile(v, re.IGNORECASE) for k, v in ASKS.items()}
 # What the best sentence shows when it does state such a detail: a place's name (a word of three
@@ -114,6 +130,10 @@ _ORG_LIKE = re.compile(r"^[\u4e00-\u9fff]{2,}(?:所|院|中心|大学|学院|银
 # length ("坐地铁要多久") is not.
 _UNTIL = re.compile(r"(?:还要|还得|需要)多久|多久(?:才|能|可以|会)|多长时间(?:才|能)|how long (?:until|before|will it take)")
 _DONE = re.compile(r"完工|竣工|投入使用|投用|投入运营|开放|通车|建成|达产|量产|具备.{0,4}条件|年底|\d{4}年")
+# A sentence lists members when it names several things one after another ("A、B、C") and does
+# not just count the asked thing ("5个家园中心").
+_COUNTED = re.compile(r"\d+[个条家所座处项块片]([\u4e00-\u9fff]{2,})")
+_WHEN_DONE = re.compile(_DONE.pattern + r"|开工|启动|开建|开通|运营|开业|\d+月|年底|年内|[上下]半年")
 STATES = {
     "org": re.compile(r"公司|集团|企业|银行"),
     "clock": re.compile(r"\d+(?:[:：]\d\d|点|时)"),
@@ -153,8 +173,36 @@ def unknown_names(query: Query, corpus_text: str, known: frozenset[str] | set[st
     else:
         found += [m for m in dict.fromkeys(_EN_PLACE.findall(query.text))]
         found += [c for c in dict.fromkeys(re.findall(r"\b(?:19|20)\d\d\b", query.text)) if c not in corpus_text]
-    found += [w for w in OUT_OF_SCOPE if w in query.norm and w not in found]
+    found += [t for t in dict.fromkeys(query.tokens) if t in other_places(corpus_text)
+              and not any(t in f for f in found)  # 朝阳 of 朝阳区, named already
+              and word_tag(t) not in _COMMON_TAGS]  # jieba's tagger loads only for such a word
+    # "明年" beside "今年" is context ("娃明年上幼儿园，今年公立园能多开几家"), not the time asked
+    # about, unless the question compares the two ("和去年比，今年多建了几家").
+    if not _THIS_YEAR.search(query.norm) or _COMPARES.search(query.norm):
+        found += [w for w in OUT_OF_SCOPE if w in query.norm and w not in found]
     return tuple(found)
+
+
+_THIS_YEAR = re.compile(r"今年|本年度|this year", re.IGNORECASE)
+_COMPARES = re.compile(r"比|than|compar", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4)
+def other_places(corpus_text: str) -> frozenset[str]:
+    """Short names of the cities, districts and counties of the provinces the plan names (大兴 for
+    大兴区, 香河 for 香河县) that the plan itself never mentions: a question about one asks about
+    another place."""
+    table = general_places()
+    provinces = {code[:2] for code, name in table if code[2:6] == "0000" and name in corpus_text}
+    return frozenset(short for code, name in table
+                     if code[:2] in provinces and code[2:6] != "0000"
+                     and (short := _short(name)) != name and short not in corpus_text and short not in _NOT_PLACES)
+
+
+# Short names that are everyday words first (复兴, 正定: jieba's tag says adjective, verb, adverb,
+# time…), and the table's "市辖" (区) rows.
+_COMMON_TAGS = frozenset({"a", "ad", "v", "vn", "d", "m", "t", "s", "f"})
+_NOT_PLACES = frozenset({"市辖"})
 
 
 # The learned abstainer (the fitted ranker's modes): a logistic regression over what the best
@@ -206,6 +254,11 @@ def shows(kind: str, text: str, asked: str = "") -> bool:
     chinese = bool(_HAN.search(asked))
     if kind == "duration" and _UNTIL.search(asked):
         return bool(_DONE.search(norm))
+    if kind == "members":
+        counted = any(m.group(1)[:2] in asked for m in _COUNTED.finditer(norm))
+        return "、" in norm and not counted
+    if kind == "when":
+        return bool(_WHEN_DONE.search(norm))
     if kind == "org" and chinese and not _ASKS_COMPANY.search(asked):
         return any(_ORG_LIKE.match(t) and t[-2:] not in asked for t in tokenize_normalized(norm))
     if kind == "place_detail":

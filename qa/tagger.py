@@ -39,3 +39,9 @@ def tag(text: str) -> list[Token]:
         tokens.append(Token(word, flag, at, at + len(word)))
         at += len(word)
     return tokens
+
+
+def word_tag(word: str) -> str | None:
+    """jieba's dictionary tag of a word (None when the dictionary does not hold it)."""
+    with _lock:
+        return _posseg().word_tag_tab.get(word)

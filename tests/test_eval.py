@@ -22,9 +22,9 @@ def test_splits_are_stratified_halves_with_gold_in_the_plan(passages):
     seen = Counter(q.question for q in dev + test)
     assert not [q.id for q in dev if seen[q.question] > 1]
     assert len(seen) == len(dev + test)
-    # The d2-, d3- and d4- questions were added to dev later (training for the fitted ranker and abstainer): the
+    # The d2-, d3-, d4- and d5- questions were added to dev later (training for the fitted ranker and abstainer): the
     # halves are the questions before them.
-    counts = {name: Counter(q.type for q in qs if not q.id.startswith(("d2-", "d3-", "d4-")))
+    counts = {name: Counter(q.type for q in qs if not q.id.startswith(("d2-", "d3-", "d4-", "d5-")))
               for name, qs in (("dev", dev), ("test", test))}
     for typ in TYPES:
         assert min(counts["dev"][typ], counts["test"][typ]) >= MIN_PER_SPLIT[typ], typ
