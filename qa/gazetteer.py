@@ -51,7 +51,8 @@ def general_places() -> list[tuple[str, str]]:
         return []
 
 
-def _short(name: str) -> str:
+def short_name(name: str) -> str:
+    """A place's name without its administrative ending ("香河县" -> "香河"), when two characters stay."""
     for ending in ADMIN_ENDINGS:
         if name.endswith(ending) and len(name) - len(ending) >= 2:
             return name[: -len(ending)]
@@ -70,7 +71,7 @@ def _general(text: str, tokens: set[str]) -> set[str]:
             continue
         if name in text:
             found.add(name)
-        short = _short(name)
+        short = short_name(name)
         if code[2:6] != "0000" and short != name and short in tokens:
             found.add(short)
     return found
@@ -167,7 +168,7 @@ class Gazetteer:
         found |= _general("\n".join(texts), words_seen)
         found |= _siblings(texts, found)
         frame = set(words()["frame"])
-        share = Counter(n for p in passages for n in found if _short(n) in p.text)
+        share = Counter(n for p in passages for n in found if short_name(n) in p.text)
         # The plan's own district: named in a large share of its sentences (通州 in this plan).
         frame |= {n for n, c in share.items() if c >= words()["frame_share"] * len(passages)}
         kept = {n for n in found if n not in frame and not _is_org(n)}
