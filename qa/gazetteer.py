@@ -51,6 +51,13 @@ def general_places() -> list[tuple[str, str]]:
         return []
 
 
+def in_named_provinces(text: str) -> list[tuple[str, str]]:
+    """(adcode, name) of the provinces `text` names in full and of their cities and counties."""
+    table = general_places()
+    provinces = {code[:2] for code, name in table if code[2:6] == "0000" and name in text}
+    return [(code, name) for code, name in table if code[:2] in provinces]
+
+
 def short_name(name: str) -> str:
     """A place's name without its administrative ending ("香河县" -> "香河"), when two characters stay."""
     for ending in ADMIN_ENDINGS:
@@ -63,12 +70,8 @@ def _general(text: str, tokens: set[str]) -> set[str]:
     """General-list names in `text`: full names of places in the provinces the text names in full,
     and short forms of their cities and counties where jieba reads them as words of their own
     ("香河" yes; "安新" inside "雄安新区" no)."""
-    table = general_places()
-    provinces = {code[:2] for code, name in table if code[2:6] == "0000" and name in text}
     found = set()
-    for code, name in table:
-        if code[:2] not in provinces:
-            continue
+    for code, name in in_named_provinces(text):
         if name in text:
             found.add(name)
         short = short_name(name)

@@ -21,7 +21,7 @@ from planqa.index.query import Query
 from planqa.index.search import Coverage, Hit
 from planqa.index.text import arabic_numerals, normalize
 
-from .gazetteer import general_places, short_name
+from .gazetteer import in_named_provinces, short_name
 from .tagger import word_tag
 
 # Abstention, measured on eval/dev.jsonl (eval/README.md): the best passage must stand out from
@@ -134,7 +134,7 @@ _DONE = re.compile(r"完工|竣工|投入使用|投用|投入运营|开放|通�
 # not just count the asked thing ("5个家园中心").
 _COUNTED = re.compile(r"\d+[个条家所座处项块片]([\u4e00-\u9fff]{2,})")
 # "When will it open / be done" is answered by a commitment to finish or start it, or a time.
-_WHEN_DONE = re.compile(_DONE.pattern + r"|开工|启动|开建|开通|运营|开业|\d+月|年底|年内|[上下]半年")
+_WHEN_DONE = re.compile(_DONE.pattern + r"|开工|启动|开建|开通|运营|开业|\d+月|年内|[上下]半年")
 STATES = {
     "org": re.compile(r"公司|集团|企业|银行"),
     "clock": re.compile(r"\d+(?:[:：]\d\d|点|时)"),
@@ -193,10 +193,7 @@ def other_places(corpus_text: str) -> frozenset[str]:
     """Short names of the cities, districts and counties of the provinces the plan names (大兴 for
     大兴区, 香河 for 香河县) that the plan itself never mentions: a question about one asks about
     another place."""
-    table = general_places()
-    provinces = {code[:2] for code, name in table if code[2:6] == "0000" and name in corpus_text}
-    return frozenset(short for code, name in table
-                     if code[:2] in provinces and code[2:6] != "0000"
+    return frozenset(short for code, name in in_named_provinces(corpus_text) if code[2:6] != "0000"
                      and (short := short_name(name)) != name and short not in corpus_text and short not in _NOT_PLACES)
 
 
